@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, native unit/integration tests (core, CLI), the
+# release wasm build, and the browser tests in headless Chromium on WebGPU and CPU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-tools.sh --browser
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# Warnings from Mesa/Chromium about a missing runtime dir are noise here.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy (native, all targets)"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "cargo clippy (wasm32: page and worker)"
+cargo clippy --target wasm32-unknown-unknown --bins --locked -- -D warnings
+
+step "native tests"
+DISENTANGLE_SHARED="${DISENTANGLE_SHARED:-$PWD/../shared}" cargo test --locked
+
+step "release wasm build (trunk)"
+trunk build --release
+
+step "browser tests (headless Chromium, WebGPU on SwiftShader and CPU)"
+npm run --silent test:browser

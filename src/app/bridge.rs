@@ -1,0 +1,59 @@
+//! The page's end of the worker: spawns it, sends commands, and batches its messages so the
+//! page re-renders at most [`APPLY_EVERY_MS`] apart, however fast the worker streams.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo::timers::callback::Interval;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, Worker};
+
+use crate::protocol::{FromWorker, ToWorker};
+
+/// Minimum time between two applications of worker messages to the page state.
+pub const APPLY_EVERY_MS: u32 = 200;
+
+/// A running worker; dropping it terminates the worker.
+pub struct Bridge {
+    worker: Worker,
+    _onmessage: Closure<dyn FnMut(MessageEvent)>,
+    _flush: Interval,
+}
+
+impl Bridge {
+    /// Starts `worker_loader.js` (emitted by Trunk next to the page); `deliver` receives the
+    /// batched messages. The URL is relative, so the page also works under a sub-path.
+    pub fn spawn(deliver: impl Fn(Vec<FromWorker>) + 'static) -> Result<Self, String> {
+        let worker = Worker::new("./worker_loader.js").map_err(|e| format!("cannot start the training worker: {e:?}"))?;
+        let buffer: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
+        let sink = buffer.clone();
+        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            let Some(text) = e.data().as_string() else { return };
+            let msg = serde_json::from_str::<FromWorker>(&text)
+                .unwrap_or_else(|err| FromWorker::Error(format!("bad message from the worker: {err}")));
+            sink.borrow_mut().push(msg);
+        });
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        let flush = Interval::new(APPLY_EVERY_MS, move || {
+            let msgs = std::mem::take(&mut *buffer.borrow_mut());
+            if !msgs.is_empty() {
+                deliver(msgs);
+            }
+        });
+        Ok(Self { worker, _onmessage: onmessage, _flush: flush })
+    }
+
+    /// Sends one command.
+    pub fn send(&self, msg: &ToWorker) {
+        if let Ok(text) = serde_json::to_string(msg) {
+            let _ = self.worker.post_message(&JsValue::from_str(&text));
+        }
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}

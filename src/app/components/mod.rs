@@ -1,0 +1,87 @@
+//! The page's components: the [`App`] shell wires the worker bridge to the reducer.
+
+mod controls;
+mod panels;
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::bridge::Bridge;
+use super::state::{Action, UiState};
+use crate::protocol::ToWorker;
+
+/// Sends commands to the worker; cheap to clone into callbacks.
+#[derive(Clone)]
+pub struct Commands(Rc<Option<Bridge>>);
+
+impl PartialEq for Commands {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Commands {
+    /// Sends one command (no-op if the worker could not start; the page says so).
+    pub fn send(&self, msg: ToWorker) {
+        if let Some(b) = self.0.as_ref() {
+            b.send(&msg);
+        }
+    }
+}
+
+/// The whole page.
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(UiState::default);
+    let commands = {
+        let dispatcher = state.dispatcher();
+        let config = state.config.clone();
+        let request = state.backend_request;
+        use_memo((), move |_| {
+            let deliver = move |msgs| dispatcher.dispatch(Action::Worker(msgs));
+            match Bridge::spawn(deliver) {
+                Ok(b) => {
+                    b.send(&ToWorker::SetBackend(request));
+                    b.send(&ToWorker::Configure(config));
+                    Commands(Rc::new(Some(b)))
+                }
+                Err(e) => {
+                    web_sys::console::error_1(&e.clone().into());
+                    Commands(Rc::new(None))
+                }
+            }
+        })
+    };
+    let commands: Commands = (*commands).clone();
+    let worker_missing = commands.0.is_none();
+    let dismiss = {
+        let d = state.dispatcher();
+        Callback::from(move |_| d.dispatch(Action::DismissError))
+    };
+    html! {
+        <div class="page">
+            <header class="top">
+                <h1>{"Disentangle Lab"}</h1>
+                <p class="tagline">{"Train a variational autoencoder in your browser and watch its latent space."}</p>
+                <panels::BackendBadge state={state.clone()} commands={commands.clone()} />
+            </header>
+            if worker_missing {
+                <div class="notice error" role="alert">{"The training worker could not start: this browser may block web workers."}</div>
+            }
+            if let Some(err) = state.error.clone() {
+                <div id="error" class="notice error" role="alert">
+                    <span>{err}</span>
+                    <button class="dismiss" onclick={dismiss} aria-label="Dismiss message">{"×"}</button>
+                </div>
+            }
+            <main class="layout">
+                <controls::Controls state={state.clone()} commands={commands.clone()} />
+                <section class="panels">
+                    <panels::PosteriorPanel state={state.clone()} />
+                    <panels::LossPanel state={state.clone()} />
+                </section>
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,122 @@
+//! Canvas drawing: dense plots are drawn as pixels on one canvas, never as DOM nodes.
+
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use crate::train::Posterior;
+
+/// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+pub const PALETTE: [&str; 8] = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442", "#000000"];
+
+fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok()??.dyn_into().ok()
+}
+
+/// Half-width of the square view around the origin that holds the samples (at least 3).
+fn view_radius(p: &Posterior, dims: (usize, usize)) -> f64 {
+    let k = p.latents;
+    let m = p
+        .z
+        .chunks(k)
+        .flat_map(|row| [row[dims.0].abs(), row[dims.1].abs()])
+        .filter(|v| v.is_finite())
+        .fold(0.0f32, f32::max) as f64;
+    (m * 1.1).max(3.0)
+}
+
+/// Draws samples of q(z) for latent dims `dims` over the prior's density (grey shading),
+/// coloured by label.
+pub fn posterior(canvas: &HtmlCanvasElement, p: &Posterior, dims: (usize, usize), prior_density: impl Fn(f64, f64) -> f64) {
+    let Some(ctx) = context(canvas) else { return };
+    let (w, h) = (canvas.width() as usize, canvas.height() as usize);
+    if w == 0 || h == 0 || p.latents <= dims.0.max(dims.1) {
+        return;
+    }
+    let r = view_radius(p, dims);
+    let to_px = |x: f64, y: f64| ((x + r) / (2.0 * r) * w as f64, (r - y) / (2.0 * r) * h as f64);
+    // Background: prior density, normalised to its maximum, as grey levels.
+    let mut pixels = vec![255u8; w * h * 4];
+    let mut peak = 1e-300f64;
+    let mut dens = vec![0.0f64; w * h];
+    for (i, d) in dens.iter_mut().enumerate() {
+        let (px, py) = ((i % w) as f64 + 0.5, (i / w) as f64 + 0.5);
+        *d = prior_density(px / w as f64 * 2.0 * r - r, r - py / h as f64 * 2.0 * r);
+        peak = peak.max(*d);
+    }
+    for (i, d) in dens.iter().enumerate() {
+        let shade = 255.0 - 90.0 * (d / peak);
+        pixels[4 * i] = shade as u8;
+        pixels[4 * i + 1] = shade as u8;
+        pixels[4 * i + 2] = (shade + 10.0).min(255.0) as u8;
+    }
+    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), w as u32, h as u32) {
+        let _ = ctx.put_image_data(&img, 0.0, 0.0);
+    }
+    // Axes through the origin.
+    ctx.set_stroke_style_str("#9aa0a6");
+    ctx.begin_path();
+    let (ox, oy) = to_px(0.0, 0.0);
+    ctx.move_to(0.0, oy);
+    ctx.line_to(w as f64, oy);
+    ctx.move_to(ox, 0.0);
+    ctx.line_to(ox, h as f64);
+    ctx.stroke();
+    // Samples, one colour per label (grouped to set each style once).
+    for (c, colour) in PALETTE.iter().enumerate() {
+        ctx.set_fill_style_str(colour);
+        for (row, &label) in p.z.chunks(p.latents).zip(&p.labels) {
+            if label as usize % PALETTE.len() != c {
+                continue;
+            }
+            let (x, y) = to_px(row[dims.0] as f64, row[dims.1] as f64);
+            ctx.fill_rect(x - 1.5, y - 1.5, 3.0, 3.0);
+        }
+    }
+    ctx.set_fill_style_str("#333");
+    ctx.set_font("12px sans-serif");
+    let _ = ctx.fill_text(&format!("z{} ∈ [−{r:.1}, {r:.1}]", dims.0 + 1), 6.0, h as f64 - 6.0);
+    let _ = ctx.fill_text(&format!("z{}", dims.1 + 1), ox + 4.0, 14.0);
+}
+
+/// Draws a line chart of (step, value) with min/max labels.
+pub fn curve(canvas: &HtmlCanvasElement, points: &[(u64, f32)], colour: &str) {
+    let Some(ctx) = context(canvas) else { return };
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    ctx.clear_rect(0.0, 0.0, w, h);
+    let finite: Vec<(u64, f32)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
+    if finite.len() < 2 {
+        ctx.set_fill_style_str("#666");
+        ctx.set_font("13px sans-serif");
+        let _ = ctx.fill_text("Press Start to train: the loss appears here.", 12.0, h / 2.0);
+        return;
+    }
+    let (pad_l, pad_r, pad_t, pad_b) = (56.0, 10.0, 10.0, 22.0);
+    let (x0, x1) = (finite[0].0 as f64, finite[finite.len() - 1].0 as f64);
+    let lo = finite.iter().map(|p| p.1).fold(f32::INFINITY, f32::min) as f64;
+    let hi = finite.iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max) as f64;
+    let span_y = (hi - lo).max(1e-6);
+    let span_x = (x1 - x0).max(1.0);
+    let px = |s: u64| pad_l + (s as f64 - x0) / span_x * (w - pad_l - pad_r);
+    let py = |v: f32| pad_t + (hi - v as f64) / span_y * (h - pad_t - pad_b);
+    ctx.set_stroke_style_str("#ccc");
+    ctx.stroke_rect(pad_l, pad_t, w - pad_l - pad_r, h - pad_t - pad_b);
+    ctx.set_stroke_style_str(colour);
+    ctx.set_line_width(1.5);
+    ctx.begin_path();
+    // At most ~2 points per horizontal pixel.
+    let stride = (finite.len() / (2 * w as usize).max(1)).max(1);
+    for (i, &(s, v)) in finite.iter().step_by(stride).enumerate() {
+        if i == 0 {
+            ctx.move_to(px(s), py(v));
+        } else {
+            ctx.line_to(px(s), py(v));
+        }
+    }
+    ctx.stroke();
+    ctx.set_line_width(1.0);
+    ctx.set_fill_style_str("#333");
+    ctx.set_font("11px sans-serif");
+    let _ = ctx.fill_text(&format!("{hi:.3}"), 4.0, pad_t + 10.0);
+    let _ = ctx.fill_text(&format!("{lo:.3}"), 4.0, h - pad_b);
+    let _ = ctx.fill_text(&format!("step {}", finite[finite.len() - 1].0), w - 90.0, h - 6.0);
+}

@@ -1,0 +1,142 @@
+//! All page state in one reducer: every mutation is an [`Action`].
+
+use std::rc::Rc;
+
+use yew::Reducible;
+
+use crate::objective::{TermName, Weights};
+use crate::protocol::{BackendReport, BackendRequest, FromWorker};
+use crate::train::{Posterior, TermCurves, TrainConfig};
+
+/// Longest loss history kept for plotting (older points are thinned, not dropped).
+const MAX_HISTORY: usize = 4_000;
+
+/// Everything the page shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UiState {
+    /// The settings the next reset builds (weights and lr also act live).
+    pub config: TrainConfig,
+    /// Which backend the user asked for.
+    pub backend_request: BackendRequest,
+    /// What the worker reports it runs on.
+    pub backend: Option<BackendReport>,
+    /// Whether the worker is training continuously.
+    pub running: bool,
+    /// Slow-motion pause between snapshots (ms).
+    pub delay_ms: u32,
+    /// Steps taken.
+    pub step: u64,
+    /// Recent training speed.
+    pub steps_per_second: f64,
+    /// (step, loss) history, thinned to at most [`MAX_HISTORY`] points.
+    pub loss_history: Vec<(u64, f32)>,
+    /// The latest q(z) samples.
+    pub posterior: Option<Posterior>,
+    /// The weights the worker reports it applied on its latest step.
+    pub applied_weights: Option<Weights>,
+    /// Latest error message, shown until dismissed or a reset.
+    pub error: Option<String>,
+    /// Counts snapshots applied, so canvases know when to redraw.
+    pub version: u64,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            config: TrainConfig::default(),
+            backend_request: BackendRequest::Auto,
+            backend: None,
+            running: false,
+            delay_ms: 0,
+            step: 0,
+            steps_per_second: 0.0,
+            loss_history: Vec::new(),
+            posterior: None,
+            applied_weights: None,
+            error: None,
+            version: 0,
+        }
+    }
+}
+
+/// Every way the page state changes.
+pub enum Action {
+    /// Messages from the worker, batched by the bridge (at most a few times a second).
+    Worker(Vec<FromWorker>),
+    /// The user edited the configuration.
+    SetConfig(TrainConfig),
+    /// The user chose a backend.
+    SetBackendRequest(BackendRequest),
+    /// The user pressed Start/Pause (optimistic; the worker confirms).
+    SetRunning(bool),
+    /// The user changed the slow-motion delay.
+    SetDelay(u32),
+    /// A reset: clear curves and samples.
+    ClearRun,
+    /// A message for the user (e.g. a refused value).
+    ShowError(String),
+    /// The user dismissed the message.
+    DismissError,
+}
+
+impl UiState {
+    fn push_curves(&mut self, curves: &TermCurves) {
+        let Some(loss) = curves.get(TermName::Loss) else { return };
+        for (i, &v) in loss.iter().enumerate() {
+            self.loss_history.push((curves.first_step + i as u64, v));
+        }
+        if self.loss_history.len() > MAX_HISTORY {
+            // Keep every other point: the curve's shape survives, memory stays bounded.
+            let thinned = self.loss_history.iter().step_by(2).copied().collect();
+            self.loss_history = thinned;
+        }
+    }
+}
+
+impl Reducible for UiState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Worker(msgs) => {
+                for msg in msgs {
+                    match msg {
+                        FromWorker::Backend(report) => s.backend = Some(report),
+                        FromWorker::Progress { snapshot, steps_per_second } => {
+                            s.push_curves(&snapshot.curves);
+                            s.step = snapshot.step;
+                            if snapshot.curves.len() > 0 {
+                                s.steps_per_second = steps_per_second;
+                            }
+                            if snapshot.posterior.is_some() {
+                                s.posterior = snapshot.posterior;
+                            }
+                            s.applied_weights = Some(snapshot.weights);
+                            s.version += 1;
+                        }
+                        FromWorker::Running(r) => s.running = r,
+                        FromWorker::Error(e) => {
+                            s.error = Some(e);
+                            s.running = false;
+                        }
+                    }
+                }
+            }
+            Action::SetConfig(c) => s.config = c,
+            Action::SetBackendRequest(r) => s.backend_request = r,
+            Action::SetRunning(r) => s.running = r,
+            Action::SetDelay(d) => s.delay_ms = d,
+            Action::ClearRun => {
+                s.loss_history.clear();
+                s.posterior = None;
+                s.step = 0;
+                s.error = None;
+                s.version += 1;
+            }
+            Action::ShowError(e) => s.error = Some(e),
+            Action::DismissError => s.error = None,
+        }
+        Rc::new(s)
+    }
+}

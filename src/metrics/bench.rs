@@ -1,0 +1,120 @@
+//! Timed entry points for the crate's benchmark binary and the release-mode timing tests
+//! (native only: `std::time` is unavailable in wasm32).
+
+use super::chen::{mig_chen, ChenMig};
+use super::discrete::{mig_dlib, MigResult, DLIB_NUM_BINS};
+use super::entropy::ChenOptions;
+use super::factor_table::FactorTable;
+use super::factor_vae::{factor_vae_score, FactorVaeConfig, FactorVaeScore};
+use super::matrix::Matrix;
+use crate::rng::Rng;
+use std::time::Instant;
+
+/// Synthetic posteriors over the full factor grid `grid` with `k` latents: latent j < F
+/// follows factor j (mean ∝ class, σ = 0.1), the rest are collapsed (μ ≈ 0, σ ≈ 1).
+/// Returns (means, logvars, samples, factors).
+pub fn synthetic_posteriors(
+    grid: &[usize],
+    k: usize,
+    seed: u64,
+) -> (Matrix, Matrix, Matrix, Matrix) {
+    let n: usize = grid.iter().product();
+    let mut rng = Rng::new(seed);
+    let (mut mu, mut lv, mut z, mut f) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let mut rem = i;
+        let mut row = vec![0usize; grid.len()];
+        for d in (0..grid.len()).rev() {
+            row[d] = rem % grid[d];
+            rem /= grid[d];
+        }
+        for j in 0..k {
+            let (m, l) = match row.get(j).zip(grid.get(j)) {
+                Some((&c, &size)) => (
+                    2.0 * c as f64 / size as f64 - 1.0 + 0.05 * rng.normal(),
+                    (0.01f64).ln() + 0.2 * rng.normal(),
+                ),
+                None => (0.02 * rng.normal(), 0.05 * rng.normal()),
+            };
+            mu.push(m);
+            lv.push(l);
+            z.push(m + (0.5 * l).exp() * rng.normal());
+        }
+        f.extend(row.iter().map(|&c| c as f64));
+    }
+    let m = |d| Matrix::from_vec(n, k, d).unwrap_or_else(|_| Matrix::zeros(0, 0));
+    (
+        m(mu),
+        m(lv),
+        m(z),
+        Matrix::from_vec(n, grid.len(), f).unwrap_or_else(|_| Matrix::zeros(0, 0)),
+    )
+}
+
+/// Seconds and result of Chen MIG on a synthetic dSprites-subset grid 3 × 6 × 40 × 8 × 8
+/// (= 46,080 points when `n` is that; otherwise a 1-D grid of `n`) with `k` latents, factors
+/// 1..5 (shape excluded).
+pub fn bench_mig_chen(n: usize, k: usize, seed: u64) -> (f64, ChenMig) {
+    let grid: Vec<usize> = if n == 46_080 {
+        vec![3, 6, 40, 8, 8]
+    } else {
+        vec![1, n]
+    };
+    let (m, l, z, f) = synthetic_posteriors(&grid, k, seed);
+    let subset: Vec<usize> = (1..grid.len()).collect();
+    let t = Instant::now();
+    let r = mig_chen(
+        &m,
+        &l,
+        &z,
+        &f,
+        Some(&subset),
+        &ChenOptions::default(),
+        &mut |_| {},
+    );
+    let secs = t.elapsed().as_secs_f64();
+    (secs, r.unwrap_or_else(|e| panic!("bench_mig_chen: {e}")))
+}
+
+/// Seconds and result of dlib MIG (20 bins) on `n` random points × `k` codes, 5 factors.
+pub fn bench_mig_dlib(n: usize, k: usize, seed: u64) -> (f64, MigResult) {
+    let mut rng = Rng::new(seed);
+    let f: Vec<f64> = (0..n * 5).map(|_| rng.below(10) as f64).collect();
+    let c: Vec<f64> = (0..n * k)
+        .map(|i| f[(i / k) * 5 + (i % k) % 5] + rng.normal())
+        .collect();
+    let (codes, factors) = (Matrix::from_vec(n, k, c), Matrix::from_vec(n, 5, f));
+    let (codes, factors) = (
+        codes.unwrap_or_else(|e| panic!("{e}")),
+        factors.unwrap_or_else(|e| panic!("{e}")),
+    );
+    let t = Instant::now();
+    let r =
+        mig_dlib(&codes, &factors, DLIB_NUM_BINS).unwrap_or_else(|e| panic!("bench_mig_dlib: {e}"));
+    (t.elapsed().as_secs_f64(), r)
+}
+
+/// Seconds and result of the FactorVAE score (default protocol) on a table.
+pub fn bench_factor_vae(table: &mut FactorTable, seed: u64) -> (f64, FactorVaeScore) {
+    let t = Instant::now();
+    let r = factor_vae_score(table, &FactorVaeConfig::default(), &mut Rng::new(seed));
+    (
+        t.elapsed().as_secs_f64(),
+        r.unwrap_or_else(|e| panic!("bench_factor_vae: {e}")),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    /// Prints the time of dlib MIG on 10,000 × 10 codes.
+    #[test]
+    #[cfg_attr(debug_assertions, ignore = "timing: run with --release")]
+    fn bench_mig_dlib_10000x10() {
+        let (secs, r) = super::bench_mig_dlib(10_000, 10, 0);
+        println!(
+            "dlib MIG 10,000 × 10: {:.1} ms, mig {:.4}",
+            secs * 1e3,
+            r.mig
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! FactorVAE score, disentanglement_lib protocol (Kim & Mnih 2018; METHODS §3).
+//!
+//! Source: google-research/disentanglement_lib `evaluation/metrics/factor_vae.py` with the
+//! constants of its `factor_vae_metric.gin` (batch 64, 10,000 train / 5,000 eval votes,
+//! 10,000 variance points, `prune_dims.threshold = 0.05`).
+
+use super::factor_table::{sample_factors, CodeSource};
+use super::matrix::variance;
+use crate::rng::Rng;
+use serde::Serialize;
+
+/// The protocol's sizes.
+#[derive(Clone, Debug)]
+pub struct FactorVaeConfig {
+    /// Points per vote (all sharing one factor value).
+    pub batch_size: usize,
+    /// Votes the majority-vote classifier is built from.
+    pub num_train: usize,
+    /// Fresh votes it is scored on.
+    pub num_eval: usize,
+    /// Random points for the global per-dimension variance.
+    pub num_variance_estimate: usize,
+    /// Dimensions whose global std is below this are dropped.
+    pub prune_threshold: f64,
+}
+
+impl Default for FactorVaeConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 64,
+            num_train: 10_000,
+            num_eval: 5_000,
+            num_variance_estimate: 10_000,
+            prune_threshold: 0.05,
+        }
+    }
+}
+
+/// The FactorVAE score.
+#[derive(Clone, Debug, Serialize)]
+pub struct FactorVaeScore {
+    /// Majority-vote accuracy on the training votes.
+    pub train_accuracy: f64,
+    /// Accuracy on the evaluation votes (the score).
+    pub eval_accuracy: f64,
+    /// Code dimensions kept (global std ≥ threshold).
+    pub active_dims: Vec<usize>,
+}
+
+/// votes[k][d]: how often fixing factor k made active dim d the least (normalised) varying.
+fn votes(
+    src: &mut dyn CodeSource,
+    cfg: &FactorVaeConfig,
+    n: usize,
+    gvar: &[f64],
+    active: &[usize],
+    rng: &mut Rng,
+) -> Result<Vec<Vec<u64>>, String> {
+    let sizes = src.factor_sizes().to_vec();
+    let nf = sizes.len();
+    let mut v = vec![vec![0u64; active.len()]; nf];
+    for _ in 0..n {
+        // Fix one random factor at the value of the first point of a random batch.
+        let k = rng.below(nf as u64) as usize;
+        let mut f = sample_factors(&sizes, cfg.batch_size, rng);
+        let fixed = f[k];
+        for row in f.chunks_mut(nf) {
+            row[k] = fixed;
+        }
+        let codes = src.codes(&f)?;
+        codes.check_finite("codes")?;
+        // argmin over kept dims of Var_batch(z_d) (ddof 1) / Var_global(z_d); first on ties.
+        let mut best = (f64::INFINITY, 0);
+        for (a, &d) in active.iter().enumerate() {
+            let r = variance(&codes.col(d), 1) / gvar[d];
+            if r < best.0 {
+                best = (r, a);
+            }
+        }
+        v[k][best.1] += 1;
+    }
+    Ok(v)
+}
+
+/// Σ_d votes[classifier(d)][d] / Σ votes, classifier(d) = argmax_k training votes[k][d].
+fn accuracy(v: &[Vec<u64>], classifier: &[usize]) -> f64 {
+    let total: u64 = v.iter().flatten().sum();
+    let hit: u64 = classifier.iter().enumerate().map(|(d, &k)| v[k][d]).sum();
+    hit as f64 / total.max(1) as f64
+}
+
+/// FactorVAE score of the codes `src` returns, all randomness from `rng`.
+pub fn factor_vae_score(
+    src: &mut dyn CodeSource,
+    cfg: &FactorVaeConfig,
+    rng: &mut Rng,
+) -> Result<FactorVaeScore, String> {
+    let sizes = src.factor_sizes().to_vec();
+    if sizes.is_empty() || sizes.contains(&0) || cfg.batch_size < 2 {
+        return Err(
+            "FactorVAE score needs factors with at least one value and batches of ≥ 2".into(),
+        );
+    }
+    let f = sample_factors(&sizes, cfg.num_variance_estimate, rng);
+    let codes = src.codes(&f)?;
+    codes.check_finite("codes")?;
+    let gvar: Vec<f64> = (0..codes.cols)
+        .map(|d| variance(&codes.col(d), 1))
+        .collect();
+    let active: Vec<usize> = (0..codes.cols)
+        .filter(|&d| gvar[d].sqrt() >= cfg.prune_threshold && gvar[d] > 0.0)
+        .collect();
+    if active.is_empty() {
+        return Ok(FactorVaeScore {
+            train_accuracy: 0.0,
+            eval_accuracy: 0.0,
+            active_dims: active,
+        });
+    }
+    let train = votes(src, cfg, cfg.num_train, &gvar, &active, rng)?;
+    // np.argmax over factors: the first factor with the most votes.
+    let classifier: Vec<usize> = (0..active.len())
+        .map(|d| (0..train.len()).fold(0, |b, k| if train[k][d] > train[b][d] { k } else { b }))
+        .collect();
+    let eval = votes(src, cfg, cfg.num_eval, &gvar, &active, rng)?;
+    Ok(FactorVaeScore {
+        train_accuracy: accuracy(&train, &classifier),
+        eval_accuracy: accuracy(&eval, &classifier),
+        active_dims: active,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::io::{golden, golden_json, read_matrix};
+    use crate::metrics::{FactorTable, Matrix};
+
+    pub(crate) fn table() -> FactorTable {
+        let c = read_matrix(&golden("table_codes.csv")).unwrap();
+        let f = read_matrix(&golden("table_factors.csv")).unwrap();
+        FactorTable::new(c, &f).unwrap()
+    }
+
+    /// Mean and std (ddof 0) of `f(seed)` over seeds 0..20.
+    pub(crate) fn over_seeds(mut f: impl FnMut(u64) -> f64) -> (f64, f64) {
+        let v: Vec<f64> = (0..20).map(&mut f).collect();
+        (crate::metrics::matrix::mean(&v), variance(&v, 0).sqrt())
+    }
+
+    #[test]
+    fn golden_table_within_four_std() {
+        let mut t = table();
+        let e = &golden_json()["factor_table"]["over_20_numpy_seeds"]["factorvae_eval_accuracy"];
+        let (m, s) = (e["mean"].as_f64().unwrap(), e["std"].as_f64().unwrap());
+        let cfg = FactorVaeConfig::default();
+        let (mean, std) = over_seeds(|seed| {
+            let r = factor_vae_score(&mut t, &cfg, &mut Rng::new(seed)).unwrap();
+            assert!(
+                (m - r.eval_accuracy).abs() <= 4.0 * s,
+                "seed {seed}: {} vs {m} ± 4·{s}",
+                r.eval_accuracy
+            );
+            r.eval_accuracy
+        });
+        println!("FactorVAE score over 20 seeds: {mean:.5} ± {std:.5} (golden {m:.5} ± {s:.5})");
+    }
+
+    #[test]
+    fn perfect_and_collapsed_codes() {
+        // Codes = factors (plus a constant dim): every vote is right, the constant is pruned.
+        let sizes = [3usize, 4];
+        let mut f = Vec::new();
+        let mut c = Vec::new();
+        for a in 0..3 {
+            for b in 0..4 {
+                f.extend([a as f64, b as f64]);
+                c.extend([a as f64, 7.0, b as f64]);
+            }
+        }
+        let fm = Matrix::from_vec(12, 2, f).unwrap();
+        let mut t = FactorTable::new(Matrix::from_vec(12, 3, c.clone()).unwrap(), &fm).unwrap();
+        assert_eq!(t.factor_sizes(), &sizes);
+        let cfg = FactorVaeConfig {
+            num_train: 500,
+            num_eval: 300,
+            ..Default::default()
+        };
+        let r = factor_vae_score(&mut t, &cfg, &mut Rng::new(1)).unwrap();
+        assert_eq!((r.eval_accuracy, r.active_dims.clone()), (1.0, vec![0, 2]));
+        let mut z = FactorTable::new(Matrix::zeros(12, 2), &fm).unwrap();
+        assert_eq!(
+            factor_vae_score(&mut z, &cfg, &mut Rng::new(1))
+                .unwrap()
+                .eval_accuracy,
+            0.0
+        );
+    }
+
+    /// Prints the time of the default protocol on the golden table.
+    #[test]
+    #[cfg_attr(debug_assertions, ignore = "timing: run with --release")]
+    fn bench_factor_vae_default() {
+        let (secs, r) = crate::metrics::bench::bench_factor_vae(&mut table(), 0);
+        println!(
+            "FactorVAE score (default protocol, 1440-row table): {secs:.3} s, score {:.4}",
+            r.eval_accuracy
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Networks: encoders q(z|x) and decoders p(x|z), assembled into a [`vae::Vae`].
+
+pub mod mlp;
+pub mod vae;

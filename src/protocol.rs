@@ -1,0 +1,101 @@
+//! Typed messages between the page (UI thread) and the training worker.
+//!
+//! Both sides serialise them as JSON strings through `postMessage`; the types live here so the
+//! two binaries cannot drift apart.
+
+use serde::{Deserialize, Serialize};
+
+use crate::objective::Weights;
+use crate::train::{BackendChoice, Snapshot, TrainConfig};
+
+/// Which backend the page asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendRequest {
+    /// WebGPU on a hardware adapter; CPU where there is none or only a software one.
+    Auto,
+    /// Exactly this backend (WebGPU falls back to CPU with a notice if it cannot start).
+    Use(BackendChoice),
+}
+
+/// Commands from the page to the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// (Re)start the backend; the current configuration is rebuilt on it.
+    SetBackend(BackendRequest),
+    /// Build a fresh model for this configuration (a reset); training stays paused.
+    Configure(TrainConfig),
+    /// Train continuously.
+    Run,
+    /// Stop after the current step.
+    Pause,
+    /// Take exactly this many steps, then pause (single step / slow motion).
+    Step(u32),
+    /// New objective weights from the next step on.
+    SetWeights(Weights),
+    /// New learning rate from the next step on.
+    SetLr(f64),
+    /// Pause between snapshots in milliseconds (slow motion); 0 trains flat out.
+    SetDelay(u32),
+}
+
+/// What the page learns about the WebGPU adapter.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AdapterInfo {
+    /// Vendor string (e.g. "google", "nvidia").
+    pub vendor: String,
+    /// Architecture string (e.g. "swiftshader", "ampere").
+    pub architecture: String,
+    /// Description, where the browser gives one.
+    pub description: String,
+    /// True for software adapters such as SwiftShader.
+    pub is_fallback: bool,
+}
+
+/// The backend the worker runs on, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackendReport {
+    /// The backend in use.
+    pub choice: BackendChoice,
+    /// The WebGPU adapter, if the browser offers one (even when not used).
+    pub adapter: Option<AdapterInfo>,
+    /// A plain-language note: software adapter, fallback reason, …
+    pub notice: Option<String>,
+}
+
+/// Messages from the worker to the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The backend is ready (after start-up or a switch).
+    Backend(BackendReport),
+    /// Training progress; `steps_per_second` is measured over the last stretch.
+    Progress {
+        /// The snapshot.
+        snapshot: Snapshot,
+        /// Steps per second since the previous snapshot.
+        steps_per_second: f64,
+    },
+    /// Whether training is running.
+    Running(bool),
+    /// Something went wrong; the worker is in a safe (paused) state.
+    Error(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_through_json() {
+        let msgs = vec![
+            ToWorker::SetBackend(BackendRequest::Use(BackendChoice::Wgpu)),
+            ToWorker::Configure(TrainConfig::default()),
+            ToWorker::SetWeights(Weights { alpha: 0.0, beta: 4.0, gamma: 1.0 }),
+            ToWorker::Step(1),
+        ];
+        for m in msgs {
+            let s = serde_json::to_string(&m).unwrap();
+            assert_eq!(serde_json::from_str::<ToWorker>(&s).unwrap(), m);
+        }
+    }
+}

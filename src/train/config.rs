@@ -1,0 +1,167 @@
+//! The run configuration: every setting of a run, with its defaults in one place.
+
+use serde::{Deserialize, Serialize};
+
+use crate::objective::Weights;
+
+/// Which data set a run trains on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetKind {
+    /// Adams' 4-arm pinwheel, 400 points (the Disentangling Disentanglement toy).
+    Pinwheel,
+}
+
+impl DatasetKind {
+    /// Every data set, in menu order.
+    pub const ALL: [DatasetKind; 1] = [DatasetKind::Pinwheel];
+
+    /// Short name used on the command line and in share links.
+    pub fn key(self) -> &'static str {
+        match self {
+            DatasetKind::Pinwheel => "pinwheel",
+        }
+    }
+
+    /// Parses [`Self::key`]; the error names the valid choices.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        parse_key(s, &Self::ALL, Self::key, "dataset")
+    }
+}
+
+/// Which model/objective a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// Kingma & Welling's VAE: the ELBO with β = 1.
+    Vae,
+    /// Higgins et al.'s β-VAE: the KL weighted by β.
+    BetaVae,
+}
+
+impl ModelKind {
+    /// Every model, in menu order.
+    pub const ALL: [ModelKind; 2] = [ModelKind::Vae, ModelKind::BetaVae];
+
+    /// Short name used on the command line and in share links.
+    pub fn key(self) -> &'static str {
+        match self {
+            ModelKind::Vae => "vae",
+            ModelKind::BetaVae => "beta-vae",
+        }
+    }
+
+    /// Parses [`Self::key`]; the error names the valid choices.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        parse_key(s, &Self::ALL, Self::key, "model")
+    }
+}
+
+fn parse_key<T: Copy>(s: &str, all: &[T], key: fn(T) -> &'static str, what: &str) -> Result<T, String> {
+    all.iter().copied().find(|&v| key(v) == s).ok_or_else(|| {
+        let names: Vec<&str> = all.iter().map(|&v| key(v)).collect();
+        format!("unknown {what} '{s}' (valid: {})", names.join(", "))
+    })
+}
+
+/// Largest batch a run may use; larger ones only cost memory on the page's small models.
+pub const MAX_BATCH: usize = 4096;
+/// Largest latent size a run may use.
+pub const MAX_LATENTS: usize = 32;
+
+/// Every setting of a run. Defaults live here only: the CLI and the page read them from
+/// [`TrainConfig::default`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// The data set.
+    pub dataset: DatasetKind,
+    /// The model/objective.
+    pub model: ModelKind,
+    /// Objective weights (β for the β-VAE KL).
+    pub weights: Weights,
+    /// Adam learning rate (DD's pinwheel: 1e-3).
+    pub lr: f64,
+    /// Minibatch size; the pinwheel trains full-batch (400) as in DD.
+    pub batch: usize,
+    /// Latent dimension K.
+    pub latents: usize,
+    /// Hidden layer widths of the MLPs (DD's pinwheel: one layer of 100).
+    pub hidden: Vec<usize>,
+    /// Seed of data, initialisation and sampling.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            dataset: DatasetKind::Pinwheel,
+            model: ModelKind::Vae,
+            weights: Weights::default(),
+            lr: 1e-3,
+            batch: 400,
+            latents: 2,
+            hidden: vec![100],
+            seed: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The weights the objective actually applies: the plain VAE fixes β = 1.
+    pub fn effective_weights(&self) -> Weights {
+        match self.model {
+            ModelKind::Vae => Weights { beta: 1.0, ..self.weights },
+            ModelKind::BetaVae => self.weights,
+        }
+    }
+
+    /// Checks every setting before training starts, naming the first bad one.
+    pub fn validate(&self) -> Result<(), String> {
+        self.weights.validate()?;
+        if !self.lr.is_finite() || self.lr <= 0.0 || self.lr > 1.0 {
+            return Err(format!("lr = {} is out of range: it must lie in (0, 1]", self.lr));
+        }
+        if self.batch == 0 || self.batch > MAX_BATCH {
+            return Err(format!("batch = {} is out of range: 1..={MAX_BATCH}", self.batch));
+        }
+        if self.latents == 0 || self.latents > MAX_LATENTS {
+            return Err(format!("latents = {} is out of range: 1..={MAX_LATENTS}", self.latents));
+        }
+        if self.hidden.is_empty() || self.hidden.iter().any(|&h| h == 0 || h > 4096) {
+            return Err(format!("hidden = {:?}: give 1 or more widths in 1..=4096", self.hidden));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_unknown_names_list_choices() {
+        for m in ModelKind::ALL {
+            assert_eq!(ModelKind::parse(m.key()), Ok(m));
+        }
+        let err = ModelKind::parse("gan").unwrap_err();
+        assert!(err.contains("vae") && err.contains("beta-vae"), "{err}");
+    }
+
+    #[test]
+    fn config_json_round_trips_and_missing_fields_take_defaults() {
+        let c = TrainConfig { seed: 9, ..TrainConfig::default() };
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), c);
+        let partial: TrainConfig = serde_json::from_str(r#"{"seed": 3}"#).unwrap();
+        assert_eq!(partial, TrainConfig { seed: 3, ..TrainConfig::default() });
+    }
+
+    #[test]
+    fn validate_names_bad_settings() {
+        let bad = TrainConfig { lr: -1.0, ..TrainConfig::default() };
+        assert!(bad.validate().unwrap_err().contains("lr"));
+        let bad = TrainConfig { latents: 0, ..TrainConfig::default() };
+        assert!(bad.validate().unwrap_err().contains("latents"));
+    }
+}

@@ -1,0 +1,237 @@
+//! The training web worker: owns the [`Trainer`], obeys [`ToWorker`] commands between steps,
+//! and streams [`FromWorker`] messages back. wasm32 only.
+//!
+//! Shape (after yew's `web_worker_prime` reactor): `onmessage` only records commands in
+//! [`Control`]; one async loop applies them between steps, trains for a short time slice,
+//! reads back a snapshot (asynchronously) and yields to the event loop.
+
+mod adapter;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::protocol::{BackendReport, BackendRequest, FromWorker, ToWorker};
+use crate::train::{backend, BackendChoice, TrainConfig, Trainer};
+
+/// Time slice of training between two snapshots (ms): short enough that Pause and slider
+/// changes act within a frame or two, long enough to amortise the readback.
+const SLICE_MS: f64 = 40.0;
+/// Most steps per slice on WebGPU, where queuing is fast but each readback waits for the GPU.
+const MAX_GPU_STEPS_PER_SLICE: u32 = 8;
+/// Points of q(z) sent with each snapshot.
+const POSTERIOR_POINTS: usize = 400;
+
+/// Commands recorded by `onmessage`, applied by the loop between steps.
+#[derive(Default)]
+struct Control {
+    backend: Option<BackendRequest>,
+    config: Option<TrainConfig>,
+    running: bool,
+    steps_left: u32,
+    delay_ms: u32,
+    inbox: Vec<ToWorker>,
+}
+
+/// Entry point of the worker binary.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let control = Rc::new(RefCell::new(Control::default()));
+    let inbox = control.clone();
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let Some(text) = e.data().as_string() else { return };
+        match serde_json::from_str::<ToWorker>(&text) {
+            Ok(msg) => inbox.borrow_mut().inbox.push(msg),
+            Err(err) => post(&FromWorker::Error(format!("bad message from the page: {err}"))),
+        }
+    });
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    wasm_bindgen_futures::spawn_local(run_loop(control));
+}
+
+/// Sends one message to the page.
+fn post(msg: &FromWorker) {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    match serde_json::to_string(msg) {
+        Ok(s) => {
+            let _ = scope.post_message(&JsValue::from_str(&s));
+        }
+        Err(e) => web_sys::console::error_1(&format!("cannot encode message: {e}").into()),
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::global()
+        .unchecked_into::<DedicatedWorkerGlobalScope>()
+        .performance()
+        .map_or(0.0, |p| p.now())
+}
+
+/// Folds the messages received since the last look into the control state.
+fn drain_inbox(control: &Rc<RefCell<Control>>, trainer: &mut Option<Trainer>) {
+    let msgs = std::mem::take(&mut control.borrow_mut().inbox);
+    for msg in msgs {
+        let mut c = control.borrow_mut();
+        let result = match msg {
+            ToWorker::SetBackend(req) => {
+                c.backend = Some(req);
+                Ok(())
+            }
+            ToWorker::Configure(cfg) => {
+                c.config = Some(cfg);
+                c.running = false;
+                c.steps_left = 0;
+                Ok(())
+            }
+            ToWorker::Run => {
+                c.running = true;
+                Ok(())
+            }
+            ToWorker::Pause => {
+                c.running = false;
+                c.steps_left = 0;
+                Ok(())
+            }
+            ToWorker::Step(n) => {
+                c.running = false;
+                c.steps_left = c.steps_left.saturating_add(n);
+                Ok(())
+            }
+            ToWorker::SetDelay(ms) => {
+                c.delay_ms = ms.min(5_000);
+                Ok(())
+            }
+            ToWorker::SetWeights(w) => match trainer.as_mut() {
+                Some(t) => t.set_weights(w),
+                None => Ok(()),
+            },
+            ToWorker::SetLr(lr) => match trainer.as_mut() {
+                Some(t) => t.set_lr(lr),
+                None => Ok(()),
+            },
+        };
+        if let Err(e) = result {
+            post(&FromWorker::Error(e));
+        }
+    }
+}
+
+/// Resolves the requested backend to a device, falling back to CPU with a notice.
+async fn open_backend(req: BackendRequest) -> (BackendChoice, burn::prelude::Device, BackendReport) {
+    let adapter = adapter::probe().await;
+    let software = adapter.as_ref().is_some_and(|a| a.is_fallback);
+    let cpu = BackendChoice::Ndarray;
+    let (wanted, mut notice) = match (req, &adapter) {
+        (BackendRequest::Use(c), _) => (c, None),
+        (BackendRequest::Auto, Some(_)) if !software => (BackendChoice::Wgpu, None),
+        (BackendRequest::Auto, Some(_)) => (
+            cpu,
+            Some("The WebGPU adapter is a software one (no GPU): the CPU backend is faster here, so it is used. You can switch to WebGPU.".to_string()),
+        ),
+        (BackendRequest::Auto, None) => (cpu, Some("This browser offers no WebGPU adapter: training runs on the CPU.".to_string())),
+    };
+    if wanted == BackendChoice::Wgpu && adapter.is_none() {
+        notice = Some("WebGPU was asked for, but this browser offers no adapter: training runs on the CPU instead.".into());
+    } else {
+        match backend::device_for(wanted).await {
+            Ok(device) => {
+                if wanted == BackendChoice::Wgpu && software {
+                    notice = Some("WebGPU runs on a software adapter (no GPU): expect it to be much slower than the CPU backend.".into());
+                }
+                let report = BackendReport { choice: wanted, adapter, notice };
+                return (wanted, device, report);
+            }
+            Err(e) => notice = Some(format!("{e}; training runs on the CPU instead.")),
+        }
+    }
+    let device = backend::device_for(cpu).await.expect("CPU backends always start");
+    (cpu, device, BackendReport { choice: cpu, adapter, notice })
+}
+
+/// The worker's life: apply commands, train a slice, report, yield.
+async fn run_loop(control: Rc<RefCell<Control>>) {
+    let mut trainer: Option<Trainer> = None;
+    let mut device = None;
+    let mut on_gpu = false;
+    let mut config = TrainConfig::default();
+    let mut last_report = (now_ms(), 0u64);
+    loop {
+        drain_inbox(&control, &mut trainer);
+        let req = control.borrow_mut().backend.take();
+        if let Some(req) = req {
+            let (choice, d, report) = open_backend(req).await;
+            on_gpu = !choice.is_cpu();
+            post(&FromWorker::Backend(report));
+            device = Some(d);
+            control.borrow_mut().config.get_or_insert(config.clone());
+        }
+        let new_config = control.borrow_mut().config.take();
+        if let (Some(cfg), Some(d)) = (new_config, device.as_ref()) {
+            match Trainer::new(cfg.clone(), d) {
+                Ok(t) => {
+                    config = cfg;
+                    trainer = Some(t);
+                    post(&FromWorker::Running(false));
+                    report(&mut trainer, &mut last_report).await;
+                }
+                Err(e) => post(&FromWorker::Error(format!("cannot start this configuration: {e}"))),
+            }
+        }
+        let (running, steps_left, delay) = {
+            let c = control.borrow();
+            (c.running, c.steps_left, c.delay_ms)
+        };
+        let Some(t) = trainer.as_mut() else {
+            gloo::timers::future::TimeoutFuture::new(30).await;
+            continue;
+        };
+        if running || steps_left > 0 {
+            let start = now_ms();
+            let mut taken = 0u32;
+            loop {
+                t.step();
+                taken += 1;
+                if steps_left > 0 && taken >= steps_left {
+                    break;
+                }
+                if now_ms() - start > SLICE_MS || (on_gpu && taken >= MAX_GPU_STEPS_PER_SLICE) {
+                    break;
+                }
+            }
+            if steps_left > 0 {
+                let mut c = control.borrow_mut();
+                c.steps_left = c.steps_left.saturating_sub(taken);
+            }
+            if !report(&mut trainer, &mut last_report).await {
+                control.borrow_mut().running = false;
+                post(&FromWorker::Running(false));
+            }
+        }
+        let idle = !(control.borrow().running || control.borrow().steps_left > 0);
+        gloo::timers::future::TimeoutFuture::new(if idle { 30 } else { delay }).await;
+    }
+}
+
+/// Reads a snapshot back and posts it; false if training had to stop.
+async fn report(trainer: &mut Option<Trainer>, last: &mut (f64, u64)) -> bool {
+    let Some(t) = trainer.as_mut() else { return false };
+    match t.snapshot(POSTERIOR_POINTS).await {
+        Ok(snapshot) => {
+            let now = now_ms();
+            let steps = snapshot.step.saturating_sub(last.1);
+            let secs = ((now - last.0) / 1000.0).max(1e-6);
+            *last = (now, snapshot.step);
+            post(&FromWorker::Progress { steps_per_second: steps as f64 / secs, snapshot });
+            true
+        }
+        Err(e) => {
+            post(&FromWorker::Error(e.to_string()));
+            false
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// The walking skeleton in a real browser: for each backend the page loads without console
+// errors, training starts in the worker, the loss falls, the posterior canvas changes, the
+// β slider reaches the objective within one snapshot, and the UI thread stays responsive.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import {
+  serve, launch, outDir, watchErrors, startFrameRecorder, stopFrameRecorder,
+  progress, waitForStep, canvasHash,
+} from './harness.mjs';
+
+let server;
+let browser;
+const results = {};
+
+before(async () => {
+  server = await serve(process.env.DIST_DIR ?? 'dist');
+  browser = await launch();
+});
+
+after(async () => {
+  const dir = await outDir();
+  await writeFile(`${dir}/frame-times.json`, JSON.stringify(results, null, 2));
+  await browser?.close();
+  await server?.close();
+});
+
+// WebGPU runs on SwiftShader here (~70 ms a step), so it gets fewer steps than the CPU.
+const CASES = [
+  { backend: 'wgpu', label: 'WebGPU', steps: 60, timeout: 240_000 },
+  { backend: 'ndarray', label: 'CPU (NdArray)', steps: 600, timeout: 120_000 },
+];
+
+for (const c of CASES) {
+  test(`pinwheel VAE trains in the page on ${c.label}`, { timeout: c.timeout + 60_000 }, async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const errors = watchErrors(page);
+    await page.goto(server.url);
+    await page.waitForSelector('#backend-badge');
+    await page.selectOption('#backend-select', c.backend);
+    await page.waitForSelector(`#backend-badge[data-backend="${c.backend}"]`, { timeout: 60_000 });
+    const adapter = await page.textContent('#adapter-info');
+    if (c.backend === 'wgpu') {
+      assert.match(adapter, /software/, `the SwiftShader adapter must be named as software: ${adapter}`);
+    }
+    const blank = await canvasHash(page, '#posterior-canvas');
+
+    await page.click('#start');
+    await startFrameRecorder(page);
+    await waitForStep(page, 5, c.timeout);
+    const first = await progress(page);
+    const posteriorEarly = await canvasHash(page, '#posterior-canvas');
+    assert.notEqual(posteriorEarly, blank, 'the posterior canvas is drawn once training starts');
+
+    // Move β while training: the applied weight must change within one snapshot.
+    await page.evaluate(() => {
+      const el = document.querySelector('#beta');
+      el.value = '3';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.waitForFunction(() => document.querySelector('#applied-beta')?.dataset.beta === '3', null, { timeout: 30_000, polling: 100 });
+    await page.evaluate(() => {
+      const el = document.querySelector('#beta');
+      el.value = '1';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+
+    await waitForStep(page, c.steps, c.timeout);
+    const frames = await stopFrameRecorder(page);
+    const last = await progress(page);
+    const posteriorLate = await canvasHash(page, '#posterior-canvas');
+    await page.click('#start'); // pause
+    const dir = await outDir();
+    await page.screenshot({ path: `${dir}/training-${c.backend}.png` });
+
+    results[c.backend] = { frames, first, last };
+    console.log(`# ${c.label}: loss ${first.loss.toFixed(3)} (step ${first.step}) -> ${last.loss.toFixed(3)} (step ${last.step}); UI frame p50 ${frames.p50.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms over ${frames.count} frames`);
+    assert.ok(last.loss < first.loss - 0.2, `loss must fall: ${first.loss} -> ${last.loss}`);
+    assert.notEqual(posteriorLate, posteriorEarly, 'the posterior canvas changes while training');
+    assert.ok(frames.p95 <= 50, `UI frame time p95 ${frames.p95} ms must be <= 50 ms`);
+    assert.deepEqual(errors, [], 'no console errors');
+    await page.close();
+  });
+}
