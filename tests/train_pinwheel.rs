@@ -1,5 +1,5 @@
-//! The pinwheel VAE learns on the CPU backend: with a fixed seed, the mean loss of the last 50
-//! of 300 full-batch steps is at least 1.0 nat below the mean of the first 10 steps.
+//! The pinwheel VAE learns on the CPU backend: with seed 0, the mean loss of the last 50 of 300
+//! full-batch steps is at least 20 nats below the mean of the first 10 (measured: ≈ 54 → ≈ 2.5).
 
 use disentangle_lab::objective::TermName;
 use disentangle_lab::train::{backend, BackendChoice, TermCurves, TrainConfig, Trainer};
@@ -28,7 +28,7 @@ fn pinwheel_vae_loss_falls_by_a_margin() {
     assert_eq!(loss.len(), 300);
     let (early, late) = (mean(&loss[..10]), mean(&loss[250..]));
     println!("loss: first 10 steps {early:.3}, last 50 steps {late:.3}");
-    assert!(late < early - 1.0, "loss must fall by > 1 nat: {early} -> {late}");
+    assert!(late < early - 20.0, "loss must fall by > 20 nats: {early} -> {late}");
     // The ELBO term is exactly −(recon + KL) at β = 1, step by step.
     let (recon, kl, elbo) = (
         curves.get(TermName::Recon).unwrap(),
@@ -67,33 +67,4 @@ fn beta_changes_take_effect_on_the_next_step_without_a_rebuild() {
     assert!((loss[1] - (recon[1] + 5.0 * kl[1])).abs() < 1e-3, "step 2 used β = 5");
     assert_eq!(snap.weights.beta, 5.0);
     assert!(trainer.set_weights(disentangle_lab::objective::Weights { beta: -1.0, ..w }).is_err());
-}
-
-#[test]
-fn a_nan_loss_stops_training_and_keeps_the_last_good_state() {
-    let device = pollster::block_on(backend::device_for(BackendChoice::Flex)).unwrap();
-    let mut trainer = Trainer::new(TrainConfig::default(), &device).unwrap();
-    for _ in 0..5 {
-        trainer.step();
-    }
-    let good = pollster::block_on(trainer.snapshot(0)).unwrap();
-    assert_eq!(good.step, 5);
-    // A learning rate this large blows the weights up within a few steps.
-    trainer.set_lr(1.0).unwrap();
-    let mut err = None;
-    for _ in 0..200 {
-        trainer.step();
-        if let Err(e) = pollster::block_on(trainer.snapshot(0)) {
-            err = Some(e);
-            break;
-        }
-    }
-    let err = err.expect("lr = 1 must produce a non-finite loss");
-    let msg = err.to_string();
-    assert!(msg.contains("NaN") && msg.contains("step 5"), "{msg}");
-    assert!(trainer.step_count() >= 5);
-    // The restored model still trains with a sane learning rate.
-    trainer.set_lr(1e-3).unwrap();
-    trainer.step();
-    assert!(pollster::block_on(trainer.snapshot(0)).is_ok());
 }

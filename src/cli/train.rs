@@ -6,15 +6,19 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::CliResult;
+use crate::data::subset::DspritesSubset;
 use crate::objective::TermName;
 use crate::train::{backend, BackendChoice, DatasetKind, ModelKind, TermCurves, TrainConfig, Trainer};
 
 /// Flags of `train`; unset ones take [`TrainConfig::default`]'s values.
 #[derive(clap::Args, Debug)]
 pub struct TrainArgs {
-    /// Data set (pinwheel).
+    /// Data set (pinwheel, ivae, dsprites).
     #[arg(long, value_parser = DatasetKind::parse)]
     pub dataset: Option<DatasetKind>,
+    /// dSprites subset, e.g. `default`, `full` or `shapes:heart,scales:0-5,orients:10,stride:2`.
+    #[arg(long)]
+    pub subset: Option<DspritesSubset>,
     /// Model / objective (vae, beta-vae).
     #[arg(long, value_parser = ModelKind::parse)]
     pub model: Option<ModelKind>,
@@ -69,7 +73,10 @@ impl TrainArgs {
             batch: self.batch.unwrap_or(d.batch),
             latents: self.latents.unwrap_or(d.latents),
             seed: self.seed.unwrap_or(d.seed),
+            subset: self.subset.clone().unwrap_or(d.subset),
             hidden: d.hidden,
+            conv: d.conv,
+            ivae: d.ivae,
         }
     }
 }

@@ -1,34 +1,77 @@
-//! The variational autoencoder: a Gaussian encoder, a reparameterised sample and a decoder.
+//! The variational autoencoder: a Gaussian encoder, a reparameterised sample and a decoder
+//! with a Gaussian (vector data) or Bernoulli (images) likelihood.
 
 use burn::module::Param;
 use burn::prelude::*;
+use burn::tensor::activation::relu;
 use burn::tensor::Distribution;
+use serde::{Deserialize, Serialize};
 
+use super::conv::{self, ConvDecoder, ConvEncoder, ConvSize};
 use super::mlp::{Mlp, MlpConfig};
+use crate::objective::gaussian;
 
-/// Architecture of a [`Vae`] for vector data.
+/// Which networks to build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetKind {
+    /// MLPs with a Gaussian likelihood, for 2-D and other vector data.
+    Mlp,
+    /// Convolutional networks with a Bernoulli likelihood, for 64×64 binary images.
+    Conv(ConvSize),
+}
+
+/// Architecture of a [`Vae`].
 #[derive(Config, Debug)]
 pub struct VaeConfig {
-    /// Data dimension D.
+    /// Data dimension D (4096 for dSprites).
     pub d_data: usize,
     /// Latent dimension K.
     #[config(default = 2)]
     pub latents: usize,
-    /// Hidden widths of encoder and decoder (DD's pinwheel model: one layer of 100 ReLU units).
+    /// Hidden widths of the MLPs (DD's pinwheel model: one layer of 100 ReLU units).
     #[config(default = "vec![100]")]
     pub hidden: Vec<usize>,
+    /// MLPs or convolutional networks.
+    #[config(default = "NetKind::Mlp")]
+    pub net: NetKind,
+    /// Width of auxiliary inputs appended to x for the encoder (iVAE's one-hot u), else 0.
+    #[config(default = 0)]
+    pub d_aux: usize,
+    /// Fixed variance of the Gaussian likelihood (iVAE's reference uses 0.1); `None` learns
+    /// one log-variance per data dimension.
+    #[config(default = "None")]
+    pub obs_var: Option<f64>,
 }
 
-/// Encoder q(z|x) = N(μ(x), diag σ²(x)), decoder mean g(z) and a learned
-/// per-dimension observation log-variance for the Gaussian likelihood p(x|z) = N(g(z), diag s²).
+/// The encoder network (outputs 2K numbers: μ and log σ²).
+#[derive(Module, Debug)]
+pub enum Encoder {
+    /// MLP on [x, u].
+    Mlp(Mlp),
+    /// Convolutional network on the image.
+    Conv(ConvEncoder),
+}
+
+/// The decoder network (Gaussian means or Bernoulli logits).
+#[derive(Module, Debug)]
+pub enum Decoder {
+    /// MLP to Gaussian means.
+    Mlp(Mlp),
+    /// Deconvolutional network to Bernoulli logits.
+    Conv(ConvDecoder),
+}
+
+/// Encoder q(z|x) = N(μ(x), diag σ²(x)), decoder p(x|z), and for Gaussian likelihoods the
+/// observation log-variance (learned per dimension, or fixed).
 #[derive(Module, Debug)]
 pub struct Vae {
-    /// Maps x to [μ, log σ²] (2K outputs).
-    encoder: Mlp,
-    /// Maps z to the mean of p(x|z).
-    decoder: Mlp,
-    /// log s² of the Gaussian likelihood, one per data dimension.
-    obs_logvar: Param<Tensor<1>>,
+    encoder: Encoder,
+    decoder: Decoder,
+    /// Learned log s² per data dimension (Gaussian likelihood, unless fixed).
+    obs_logvar: Option<Param<Tensor<1>>>,
+    /// Fixed log s² (iVAE), used when `obs_logvar` is `None` for a Gaussian likelihood.
+    fixed_obs_logvar: f64,
 }
 
 /// Everything one forward pass produces, kept for the objective.
@@ -40,21 +83,29 @@ pub struct VaeOutput {
     pub logvar: Tensor<2>,
     /// One reparameterised sample z = μ + σ·ε per point, `[batch, K]`.
     pub z: Tensor<2>,
-    /// Decoder means, `[batch, D]`.
-    pub x_mean: Tensor<2>,
-    /// Likelihood log-variances, `[D]`.
-    pub obs_logvar: Tensor<1>,
+    /// Decoder output: Gaussian means or Bernoulli logits, `[batch, D]`.
+    pub decoded: Tensor<2>,
 }
 
 impl VaeConfig {
     /// Builds the model on `device`.
     pub fn init(&self, device: &Device) -> Vae {
-        let encoder = MlpConfig::new(self.d_data, self.hidden.clone(), 2 * self.latents).init(device);
-        let mut dec_hidden = self.hidden.clone();
-        dec_hidden.reverse();
-        let decoder = MlpConfig::new(self.latents, dec_hidden, self.d_data).init(device);
-        let obs_logvar = Param::from_tensor(Tensor::zeros([self.d_data], device));
-        Vae { encoder, decoder, obs_logvar }
+        let (encoder, decoder) = match self.net {
+            NetKind::Mlp => {
+                let enc = MlpConfig::new(self.d_data + self.d_aux, self.hidden.clone(), 2 * self.latents);
+                let mut dec_hidden = self.hidden.clone();
+                dec_hidden.reverse();
+                let dec = MlpConfig::new(self.latents, dec_hidden, self.d_data);
+                (Encoder::Mlp(enc.init(device)), Decoder::Mlp(dec.init(device)))
+            }
+            NetKind::Conv(size) => {
+                let (e, d) = conv::init(size, self.latents, device);
+                (Encoder::Conv(e), Decoder::Conv(d))
+            }
+        };
+        let learned = matches!(self.net, NetKind::Mlp) && self.obs_var.is_none();
+        let obs_logvar = learned.then(|| Param::from_tensor(Tensor::zeros([self.d_data], device)));
+        Vae { encoder, decoder, obs_logvar, fixed_obs_logvar: self.obs_var.unwrap_or(1.0).ln() }
     }
 }
 
@@ -62,9 +113,12 @@ impl Vae {
     /// Posterior parameters (μ, log σ²) of q(z|x).
     ///
     /// # Shapes
-    /// - `x`: `[batch, D]` → (`[batch, K]`, `[batch, K]`)
+    /// - `x`: `[batch, D + d_aux]` → (`[batch, K]`, `[batch, K]`)
     pub fn encode(&self, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
-        let h = self.encoder.forward(x); // [batch, 2K]
+        let h = match &self.encoder {
+            Encoder::Mlp(m) => m.forward(x),
+            Encoder::Conv(c) => c.forward(x),
+        }; // [batch, 2K]
         let k = h.dims()[1] / 2;
         let mu = h.clone().narrow(1, 0, k); // [batch, K]
         // Clamp keeps exp(logvar) finite early in training, when the encoder can overshoot.
@@ -72,24 +126,58 @@ impl Vae {
         (mu, logvar)
     }
 
-    /// Decoder mean g(z).
+    /// Decoder output g(z): Gaussian means or Bernoulli logits.
     ///
     /// # Shapes
     /// - `z`: `[batch, K]` → `[batch, D]`
     pub fn decode(&self, z: Tensor<2>) -> Tensor<2> {
-        self.decoder.forward(z)
+        match &self.decoder {
+            Decoder::Mlp(m) => m.forward(z),
+            Decoder::Conv(c) => c.forward(z),
+        }
     }
 
     /// Encode, draw one reparameterised sample per point, decode.
     ///
     /// # Shapes
-    /// - `x`: `[batch, D]`
-    pub fn forward(&self, x: Tensor<2>) -> VaeOutput {
-        let (mu, logvar) = self.encode(x); // [batch, K] each
+    /// - `x_enc`: `[batch, D + d_aux]` (x, with u appended for iVAE)
+    pub fn forward(&self, x_enc: Tensor<2>) -> VaeOutput {
+        let (mu, logvar) = self.encode(x_enc); // [batch, K] each
         let eps = mu.random_like(Distribution::Normal(0.0, 1.0)); // [batch, K]
         let z = mu.clone() + logvar.clone().mul_scalar(0.5).exp() * eps; // [batch, K]
-        let x_mean = self.decode(z.clone()); // [batch, D]
-        let obs_logvar = self.obs_logvar.val().clamp(-9.0, 4.0); // [D]
-        VaeOutput { mu, logvar, z, x_mean, obs_logvar }
+        let decoded = self.decode(z.clone()); // [batch, D]
+        VaeOutput { mu, logvar, z, decoded }
+    }
+
+    /// Images in [0, 1] that the decoder means for `z` (Bernoulli: sigmoid of the logits).
+    pub fn mean_image(&self, z: Tensor<2>) -> Tensor<2> {
+        match &self.decoder {
+            Decoder::Mlp(m) => m.forward(z),
+            Decoder::Conv(c) => burn::tensor::activation::sigmoid(c.forward(z)),
+        }
+    }
+
+    /// Reconstruction negative log-likelihood −log p(x|z) per point, summed over features.
+    ///
+    /// Gaussian: [`gaussian::neg_log_likelihood`]. Bernoulli (logits l):
+    /// Σ_d [max(l, 0) − l·x + log(1 + e^(−|l|))], the stable binary cross-entropy.
+    ///
+    /// # Shapes
+    /// - `x`, `decoded`: `[batch, D]` → `[batch]`
+    pub fn recon_nll(&self, x: Tensor<2>, decoded: Tensor<2>) -> Tensor<1> {
+        let per_feature = match &self.decoder {
+            Decoder::Conv(_) => {
+                let l = decoded; // [batch, D]
+                relu(l.clone()) - l.clone() * x + l.abs().neg().exp().log1p()
+            }
+            Decoder::Mlp(_) => {
+                let logvar = match &self.obs_logvar {
+                    Some(p) => p.val().clamp(-9.0, 4.0), // [D]
+                    None => Tensor::<1>::full([x.dims()[1]], self.fixed_obs_logvar, &x.device()),
+                };
+                return gaussian::neg_log_likelihood(x, decoded, logvar);
+            }
+        };
+        per_feature.sum_dim(1).squeeze_dim::<1>(1) // [batch]
     }
 }

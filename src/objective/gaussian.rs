@@ -36,7 +36,7 @@ mod tests {
     use super::*;
 
     fn to_vec(t: Tensor<1>) -> Vec<f32> {
-        t.into_data().to_vec::<f32>().expect("f32 data")
+        t.into_data().try_to_vec::<f32>().expect("f32 data")
     }
 
     #[test]

@@ -52,9 +52,9 @@ pub struct ObjectiveOutput {
 /// loss = recon − … = E_q[−log p(x|z)] + β·KL(q(z|x) ‖ N(0, I)), averaged over the batch.
 ///
 /// # Shapes
-/// - `x`: `[batch, D]`
-pub fn beta_vae(x: Tensor<2>, out: &VaeOutput, weights: &Weights) -> ObjectiveOutput {
-    let recon = gaussian::neg_log_likelihood(x, out.x_mean.clone(), out.obs_logvar.clone()); // [batch]
+/// - `recon_nll`: `[batch]`, −log p(x|z) per point
+pub fn beta_vae(recon_nll: Tensor<1>, out: &VaeOutput, weights: &Weights) -> ObjectiveOutput {
+    let recon = recon_nll; // [batch]
     let kl = gaussian::kl_to_standard_normal(out.mu.clone(), out.logvar.clone()); // [batch]
     let recon = recon.mean(); // [1]
     let kl = kl.mean(); // [1]

@@ -13,4 +13,5 @@ pub mod trainer;
 pub use backend::BackendChoice;
 pub use config::{DatasetKind, ModelKind, TrainConfig};
 pub use snapshot::{Posterior, Snapshot, TermCurves};
+pub use source::{DataSource, Truth};
 pub use trainer::{TrainError, Trainer};

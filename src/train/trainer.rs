@@ -1,14 +1,14 @@
 //! The trainer: owns model, optimiser and data; takes steps; reads back snapshots.
 
-use burn::module::AutodiffModule;
+use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
 use super::config::TrainConfig;
 use super::snapshot::{Posterior, Snapshot, TermCurves};
-use super::source::VectorData;
-use crate::model::vae::{Vae, VaeConfig};
+use super::source::DataSource;
+use crate::model::vae::{NetKind, Vae, VaeConfig};
 use crate::objective::{self, TermName, Weights};
 use crate::rng::Rng;
 
@@ -54,8 +54,10 @@ pub struct Trainer {
     /// `None` only transiently inside [`Trainer::step`].
     model: Option<Vae>,
     optim: ModuleOptimizer,
-    data: VectorData,
-    /// Host-side stream for minibatch offsets.
+    data: DataSource,
+    /// The fixed points shown in the panels: encoder inputs and labels.
+    shown: (Tensor<2>, Vec<u32>),
+    /// Host-side stream for minibatch draws.
     rng: Rng,
     step: u64,
     /// Detached `[1, terms]` rows of the steps since the last snapshot.
@@ -70,10 +72,18 @@ impl Trainer {
         config.validate()?;
         let device = device.clone().autodiff();
         device.seed(config.seed);
-        let data = VectorData::load(&config, &device)?;
-        let model = VaeConfig::new(data.dim)
+        let data = DataSource::load(&config, &device)?;
+        let net = match config.dataset {
+            crate::train::DatasetKind::Dsprites => NetKind::Conv(config.conv),
+            _ => NetKind::Mlp,
+        };
+        let shown = data.shown(config.seed, &device);
+        let model = VaeConfig::new(data.dim())
+            .with_net(net)
+            .with_d_aux(data.aux_dim())
             .with_latents(config.latents)
             .with_hidden(config.hidden.clone())
+            .with_obs_var(config.dataset.obs_var())
             .init(&device);
         let optim = AdamConfig::new().init();
         let last_good = GoodState { model: model.clone(), optim: optim.clone(), step: 0 };
@@ -84,6 +94,7 @@ impl Trainer {
             model: Some(model),
             optim,
             data,
+            shown,
             step: 0,
             pending: Vec::new(),
             last_good,
@@ -128,7 +139,8 @@ impl Trainer {
         // Encode, sample z by reparameterisation, decode.
         let out = model.forward(x.clone());
         // Weighted loss plus the detached row of named terms.
-        let obj = objective::beta_vae(x, &out, &weights);
+        let recon_nll = model.recon_nll(x, out.decoded.clone());
+        let obj = objective::beta_vae(recon_nll, &out, &weights);
         // Gradients of the loss with respect to every tracked tensor.
         let grads = obj.loss.backward();
         // Keep only the gradients of the model's parameters.
@@ -192,16 +204,16 @@ impl Trainer {
     }
 
     async fn sample_posterior(&self, points: usize) -> Result<Posterior, TrainError> {
-        let points = points.min(self.data.len);
+        let points = points.min(self.shown.1.len());
         let model = self.model().valid();
-        let x = self.data.x.clone().narrow(0, 0, points).inner(); // [points, D]
+        let x = self.shown.0.clone().narrow(0, 0, points).inner(); // [points, D + d_aux]
         let (mu, logvar) = model.encode(x); // [points, K]
         let eps = mu.random_like(Distribution::Normal(0.0, 1.0));
         let z = mu + logvar.mul_scalar(0.5).exp() * eps; // [points, K]
         Ok(Posterior {
             latents: self.config.latents,
             z: read_f32(z).await?,
-            labels: self.data.labels[..points].to_vec(),
+            labels: self.shown.1[..points].to_vec(),
         })
     }
 
@@ -219,5 +231,44 @@ fn first_non_finite(curves: &TermCurves) -> Option<usize> {
 /// Asynchronous readback (the only kind WebGPU allows in the page).
 async fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, TrainError> {
     let data = t.into_data_async().await.map_err(|e| TrainError::Readback(format!("{e:?}")))?;
-    data.to_vec::<f32>().map_err(|e| TrainError::Readback(format!("{e:?}")))
+    data.try_to_vec::<f32>().map_err(|e| TrainError::Readback(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trainer() -> Trainer {
+        Trainer::new(TrainConfig::default(), &Device::flex()).unwrap()
+    }
+
+    #[test]
+    fn a_non_finite_term_stops_with_a_message_and_restores_the_last_good_state() {
+        let mut t = trainer();
+        for _ in 0..5 {
+            t.step();
+        }
+        let good = pollster::block_on(t.snapshot(0)).unwrap();
+        let good_z = pollster::block_on(t.sample_posterior(4)).unwrap();
+        for _ in 0..3 {
+            t.step();
+        }
+        // Poison the second of the three pending rows, as a diverging step would.
+        let nan = Tensor::<2>::full([1, TermName::ALL.len()], f32::NAN, t.device());
+        t.pending[1] = nan;
+        let err = pollster::block_on(t.snapshot(0)).unwrap_err();
+        assert_eq!(err, TrainError::NonFinite { step: 6, restored_step: good.step });
+        let msg = err.to_string();
+        assert!(msg.contains("NaN") && msg.contains("step 6") && msg.contains("step 5"), "{msg}");
+        assert_eq!(t.step_count(), 5);
+        // The restored model is the one of step 5: same encoder means for the same inputs.
+        let x = t.shown.0.clone().narrow(0, 0, 4).inner();
+        let (mu_now, _) = t.model().valid().encode(x.clone());
+        let (mu_good, _) = t.last_good.model.valid().encode(x);
+        assert_eq!(mu_now.into_data(), mu_good.into_data());
+        assert_eq!(good_z.latents, 2);
+        // And it trains on.
+        t.step();
+        assert_eq!(pollster::block_on(t.snapshot(0)).unwrap().step, 6);
+    }
 }
