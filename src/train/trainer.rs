@@ -1,6 +1,5 @@
 //! The trainer: owns model, optimiser and data; takes steps; reads back snapshots.
 
-use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::Distribution;
