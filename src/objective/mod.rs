@@ -7,6 +7,7 @@
 //! objective serves every architecture.
 
 pub mod gaussian;
+pub mod tc;
 pub mod weights;
 
 use burn::prelude::*;
