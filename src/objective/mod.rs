@@ -7,6 +7,8 @@
 //! objective serves every architecture.
 
 pub mod gaussian;
+pub mod priors;
+pub mod special;
 pub mod tc;
 pub mod weights;
 
