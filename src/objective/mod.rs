@@ -6,6 +6,7 @@
 //! decoder uses: Gaussian MLP or Bernoulli conv) plus the encoder's [`Encoded`] batch, so one
 //! objective serves every architecture.
 
+pub mod dd;
 pub mod gaussian;
 pub mod priors;
 pub mod special;
