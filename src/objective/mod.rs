@@ -7,6 +7,7 @@
 //! objective serves every architecture.
 
 pub mod dd;
+pub mod factor_vae;
 pub mod gaussian;
 pub mod priors;
 pub mod special;
