@@ -9,6 +9,7 @@
 pub mod dd;
 pub mod factor_vae;
 pub mod gaussian;
+pub mod ivae;
 pub mod priors;
 pub mod special;
 pub mod tc;
