@@ -1,12 +1,17 @@
 //! `disentangle-lab train`: a headless training run that writes `run.json`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
 
 use super::CliResult;
 use crate::data::subset::DspritesSubset;
+use crate::objective::dd::Divergence;
+use crate::objective::tc::Estimator;
+use crate::io::npy::{to_npy_bytes, NpyValues};
+use crate::train::config::prior_by_name;
+use crate::train::evaluate::{final_metrics, Codes, GroundTruth};
 use crate::objective::TermName;
 use crate::train::{backend, BackendChoice, DatasetKind, ModelKind, TermCurves, TrainConfig, Trainer};
 
@@ -40,6 +45,19 @@ pub struct TrainArgs {
     /// Latent dimension.
     #[arg(long)]
     pub latents: Option<usize>,
+    /// Prior of the DD objective (normal, anisotropic, student-t, mixture).
+    #[arg(long, value_parser = ["normal", "anisotropic", "student-t", "mixture"])]
+    pub prior: Option<String>,
+    /// β-TCVAE minibatch estimator (mws, mss).
+    #[arg(long, value_parser = parse_estimator)]
+    pub estimator: Option<Estimator>,
+    /// DD divergence D(q(z), p(z)) (kl, mmd).
+    #[arg(long, value_parser = parse_divergence)]
+    pub divergence: Option<Divergence>,
+    /// Write encoder means, log-variances, one sample per point and the ground truth of the
+    /// whole data set (or subset) as .npy files into this folder.
+    #[arg(long)]
+    pub export_codes: Option<PathBuf>,
     /// Number of optimisation steps.
     #[arg(long)]
     pub steps: u64,
@@ -59,31 +77,39 @@ pub struct TrainArgs {
 
 impl TrainArgs {
     /// The run configuration: defaults from [`TrainConfig::default`], overridden by flags.
-    pub fn config(&self) -> TrainConfig {
+    pub fn config(&self) -> Result<TrainConfig, String> {
         let d = TrainConfig::default();
         let mut weights = d.weights;
         weights.alpha = self.alpha.unwrap_or(weights.alpha);
         weights.beta = self.beta.unwrap_or(weights.beta);
         weights.gamma = self.gamma.unwrap_or(weights.gamma);
-        TrainConfig {
+        let latents = self.latents.unwrap_or(d.latents);
+        let prior = match &self.prior {
+            Some(name) => prior_by_name(name, latents)?,
+            None => d.prior,
+        };
+        Ok(TrainConfig {
             dataset: self.dataset.unwrap_or(d.dataset),
             model: self.model.unwrap_or(d.model),
             weights,
             lr: self.lr.unwrap_or(d.lr),
             batch: self.batch.unwrap_or(d.batch),
-            latents: self.latents.unwrap_or(d.latents),
+            latents,
             seed: self.seed.unwrap_or(d.seed),
             subset: self.subset.clone().unwrap_or(d.subset),
             hidden: d.hidden,
             conv: d.conv,
             ivae: d.ivae,
-        }
+            prior,
+            estimator: self.estimator.unwrap_or(d.estimator),
+            divergence: self.divergence.unwrap_or(d.divergence),
+        })
     }
 }
 
 /// Runs `train`.
 pub fn run_train(args: TrainArgs) -> CliResult {
-    let config = args.config();
+    let config = args.config()?;
     config.validate()?;
     if args.readback_every == 0 {
         return Err("--readback-every must be at least 1".into());
@@ -107,17 +133,27 @@ pub fn run_train(args: TrainArgs) -> CliResult {
         }
     }
     let seconds = start.elapsed().as_secs_f64();
-    let column = |n: TermName| curves.get(n).map(<[f32]>::to_vec).unwrap_or_default();
+    let terms: serde_json::Map<String, serde_json::Value> = trainer
+        .term_names()
+        .iter()
+        .map(|&n| (n.key().to_string(), json!(curves.get(n).unwrap_or_default())))
+        .collect();
+    let metrics = if error.is_none() {
+        let (codes, truth) = pollster::block_on(trainer.encode_all()).map_err(|e| e.to_string())?;
+        if let Some(dir) = &args.export_codes {
+            export_codes(dir, &codes, &truth)?;
+        }
+        final_metrics(&trainer, &codes, &truth)?
+    } else {
+        serde_json::Value::Null
+    };
     let report = json!({
         "settings": config,
         "backend": args.backend.key(),
         "steps": trainer.step_count(),
-        "loss": column(TermName::Loss),
-        "terms": {
-            "recon": column(TermName::Recon),
-            "kl": column(TermName::Kl),
-            "elbo": column(TermName::Elbo),
-        },
+        "loss": curves.get(TermName::Loss).unwrap_or_default(),
+        "terms": terms,
+        "metrics": metrics,
         "seconds": seconds,
         "steps_per_second": trainer.step_count() as f64 / seconds.max(1e-9),
         "error": error,
@@ -127,5 +163,52 @@ pub fn run_train(args: TrainArgs) -> CliResult {
     match error {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+fn parse_estimator(s: &str) -> Result<Estimator, String> {
+    match s {
+        "mws" => Ok(Estimator::Mws),
+        "mss" => Ok(Estimator::Mss),
+        _ => Err(format!("unknown estimator '{s}' (valid: mws, mss)")),
+    }
+}
+
+fn parse_divergence(s: &str) -> Result<Divergence, String> {
+    match s {
+        "kl" => Ok(Divergence::KlPQ),
+        "mmd" => Ok(Divergence::Mmd),
+        _ => Err(format!("unknown divergence '{s}' (valid: kl, mmd)")),
+    }
+}
+
+/// Writes `means.npy`, `logvars.npy`, `samples.npy` (N × K, f32) and the ground truth:
+/// `factors.npy` (dSprites classes N × 5 or pinwheel arm N, int64; iVAE sources N × d, f32)
+/// plus `segments.npy` for iVAE.
+fn export_codes(dir: &Path, codes: &Codes, truth: &GroundTruth) -> CliResult {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let write = |name: &str, shape: &[usize], values: NpyValues| -> CliResult {
+        let path = dir.join(name);
+        let bytes = to_npy_bytes(shape, values)?;
+        std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    let (n, k) = (codes.len(), codes.latents);
+    write("means.npy", &[n, k], NpyValues::F32(&codes.means))?;
+    write("logvars.npy", &[n, k], NpyValues::F32(&codes.logvars))?;
+    write("samples.npy", &[n, k], NpyValues::F32(&codes.samples))?;
+    match truth {
+        GroundTruth::Classes(c) => {
+            let v: Vec<i64> = c.iter().map(|&x| x as i64).collect();
+            write("factors.npy", &[n], NpyValues::I64(&v))
+        }
+        GroundTruth::Factors(f) => {
+            let v: Vec<i64> = f.iter().flat_map(|r| r.map(|x| x as i64)).collect();
+            write("factors.npy", &[n, 5], NpyValues::I64(&v))
+        }
+        GroundTruth::Sources { s, dim, segment } => {
+            write("factors.npy", &[n, *dim], NpyValues::F32(s))?;
+            let v: Vec<i64> = segment.iter().map(|&x| x as i64).collect();
+            write("segments.npy", &[n], NpyValues::I64(&v))
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! protocol; see `docs/METHODS.md` §1 and §3.
 
 pub mod active_units;
+pub mod aggregate;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod bench;
 pub mod beta_vae;

@@ -26,6 +26,27 @@ pub fn kl_to_standard_normal(mu: Tensor<2>, logvar: Tensor<2>) -> Tensor<1> {
     per_dim.sum_dim(1).squeeze_dim::<1>(1).mul_scalar(0.5) // [batch]
 }
 
+/// Elementwise log N(z; μ, e^{logvar}) = −½(log 2π + logvar + (z − μ)² e^{−logvar}); the
+/// building block of L[i,j,k] = log q(z_ik | x_j) (METHODS.md §1). Shapes broadcast.
+///
+/// # Shapes
+/// - `z`, `mu`, `logvar`: any common broadcastable shape → the broadcast shape
+pub fn log_normal<const D: usize>(z: Tensor<D>, mu: Tensor<D>, logvar: Tensor<D>) -> Tensor<D> {
+    let sq = (z - mu).powf_scalar(2.0) * logvar.clone().neg().exp(); // broadcast shape
+    (sq + logvar).add_scalar(LOG_2PI).mul_scalar(-0.5) // broadcast shape
+}
+
+/// Numerically stable log Σ exp along `dim`, keeping `dim` (size 1): m + log Σ exp(x − m)
+/// with m the (detached) maximum; the gradient is the softmax along `dim`, as without the shift.
+///
+/// # Shapes
+/// - `x`: `[.., n, ..]` → `[.., 1, ..]`
+pub fn logsumexp_dim<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
+    let m = x.clone().max_dim(dim).detach(); // [.., 1, ..]
+    let s = (x - m.clone()).exp().sum_dim(dim); // [.., 1, ..]
+    s.log() + m // [.., 1, ..]
+}
+
 /// Density of N(0, I₂) at (x, y): exp(−(x² + y²)/2) / 2π. Used to shade the prior in plots.
 pub fn standard_normal_pdf_2d(x: f64, y: f64) -> f64 {
     (-(x * x + y * y) / 2.0).exp() / (2.0 * std::f64::consts::PI)
@@ -57,8 +78,34 @@ mod tests {
         let mu = Tensor::<2>::from_floats([[0.0, 0.0], [1.0, -0.5]], &device);
         let lv = Tensor::<2>::from_floats([[0.0, 0.0], [0.3, -1.0]], &device);
         let got = to_vec(kl_to_standard_normal(mu, lv));
-        let want1 = 0.5 * ((1.0 + 0.3_f64.exp() - 1.0 - 0.3) + (0.25 + (-1.0_f64).exp() - 1.0 + 1.0));
+        let want1 =
+            0.5 * ((1.0 + 0.3_f64.exp() - 1.0 - 0.3) + (0.25 + (-1.0_f64).exp() - 1.0 + 1.0));
         assert!(got[0].abs() < 1e-7);
-        assert!((got[1] as f64 - want1).abs() < 1e-5, "{} vs {want1}", got[1]);
+        assert!(
+            (got[1] as f64 - want1).abs() < 1e-5,
+            "{} vs {want1}",
+            got[1]
+        );
+    }
+
+    #[test]
+    fn log_normal_and_logsumexp_match_host() {
+        let device = Device::flex();
+        let z = Tensor::<1>::from_floats([0.3, -1.0], &device);
+        let m = Tensor::<1>::from_floats([0.0, 0.5], &device);
+        let lv = Tensor::<1>::from_floats([0.0, -0.7], &device);
+        let got = to_vec(log_normal(z, m, lv));
+        let want = [
+            -0.5 * (LOG_2PI + 0.09),
+            -0.5 * (LOG_2PI - 0.7 + 2.25 * 0.7_f64.exp()),
+        ];
+        for (g, w) in got.iter().zip(want) {
+            assert!((*g as f64 - w).abs() < 1e-5, "{g} vs {w}");
+        }
+        // Large values would overflow a naive exp: log(e^1000 + e^999) = 1000 + log(1 + e^-1).
+        let x = Tensor::<1>::from_floats([1000.0, 999.0], &device);
+        let got = to_vec(logsumexp_dim(x, 0))[0] as f64;
+        let want = 1000.0 + (1.0 + (-1.0_f64).exp()).ln();
+        assert!((got - want).abs() < 1e-3, "{got} vs {want}");
     }
 }

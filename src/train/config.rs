@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::ivae::IvaeConfig;
 use crate::data::subset::DspritesSubset;
 use crate::model::conv::ConvSize;
+use crate::objective::dd::Divergence;
+use crate::objective::priors::Prior;
+use crate::objective::tc::Estimator;
 use crate::objective::Weights;
 
 /// Which data set a run trains on.
@@ -58,17 +61,36 @@ pub enum ModelKind {
     Vae,
     /// Higgins et al.'s β-VAE: the KL weighted by β.
     BetaVae,
+    /// Chen et al.'s β-TCVAE family: recon + α·MI + β·TC + γ·dimKL (minibatch estimators).
+    BetaTcvae,
+    /// Kim & Mnih's FactorVAE: ELBO + γ·TC, the TC estimated by a discriminator.
+    FactorVae,
+    /// Mathieu et al.'s "Disentangling Disentanglement": recon + β·KL + α·D(q(z), p(z)).
+    Dd,
+    /// Khemakhem et al.'s iVAE: conditional prior p(z|u) on the segment label u.
+    Ivae,
 }
 
 impl ModelKind {
     /// Every model, in menu order.
-    pub const ALL: [ModelKind; 2] = [ModelKind::Vae, ModelKind::BetaVae];
+    pub const ALL: [ModelKind; 6] = [
+        ModelKind::Vae,
+        ModelKind::BetaVae,
+        ModelKind::BetaTcvae,
+        ModelKind::FactorVae,
+        ModelKind::Dd,
+        ModelKind::Ivae,
+    ];
 
     /// Short name used on the command line and in share links.
     pub fn key(self) -> &'static str {
         match self {
             ModelKind::Vae => "vae",
             ModelKind::BetaVae => "beta-vae",
+            ModelKind::BetaTcvae => "beta-tcvae",
+            ModelKind::FactorVae => "factor-vae",
+            ModelKind::Dd => "dd",
+            ModelKind::Ivae => "ivae",
         }
     }
 
@@ -117,6 +139,12 @@ pub struct TrainConfig {
     pub conv: ConvSize,
     /// Source generator settings (iVAE data only).
     pub ivae: IvaeConfig,
+    /// The prior p(z) of the DD objective.
+    pub prior: Prior,
+    /// Minibatch estimator of β-TCVAE's decomposition.
+    pub estimator: Estimator,
+    /// DD's divergence D(q(z), p(z)).
+    pub divergence: Divergence,
 }
 
 impl Default for TrainConfig {
@@ -133,16 +161,19 @@ impl Default for TrainConfig {
             subset: DspritesSubset::default(),
             conv: ConvSize::Small,
             ivae: IvaeConfig::default(),
+            prior: Prior::Normal,
+            estimator: Estimator::Mss,
+            divergence: Divergence::KlPQ,
         }
     }
 }
 
 impl TrainConfig {
-    /// The weights the objective actually applies: the plain VAE fixes β = 1.
+    /// The weights the objective actually applies: the plain VAE and iVAE fix them at 1.
     pub fn effective_weights(&self) -> Weights {
         match self.model {
-            ModelKind::Vae => Weights { beta: 1.0, ..self.weights },
-            ModelKind::BetaVae => self.weights,
+            ModelKind::Vae | ModelKind::Ivae => Weights { alpha: 1.0, beta: 1.0, gamma: 1.0 },
+            _ => self.weights,
         }
     }
 
@@ -160,6 +191,21 @@ impl TrainConfig {
         }
         if self.hidden.is_empty() || self.hidden.iter().any(|&h| h == 0 || h > 4096) {
             return Err(format!("hidden = {:?}: give 1 or more widths in 1..=4096", self.hidden));
+        }
+        if self.model == ModelKind::Ivae && self.dataset != DatasetKind::Ivae {
+            return Err(format!(
+                "the iVAE needs the auxiliary segment label u, which only the ivae data set has (not {})",
+                self.dataset.key()
+            ));
+        }
+        if self.model == ModelKind::BetaTcvae && self.batch < 2 {
+            return Err("β-TCVAE's minibatch estimators need a batch of at least 2".into());
+        }
+        if self.model == ModelKind::Dd {
+            self.prior.validate(self.latents).map_err(|e| format!("prior: {e}"))?;
+        }
+        if self.dataset == DatasetKind::Ivae && !(1..=crate::data::ivae::MAX_DIM).contains(&self.ivae.dim) {
+            return Err(format!("iVAE dimension {} is out of range 1..={}", self.ivae.dim, crate::data::ivae::MAX_DIM));
         }
         Ok(())
     }
@@ -193,5 +239,33 @@ mod tests {
         assert!(bad.validate().unwrap_err().contains("lr"));
         let bad = TrainConfig { latents: 0, ..TrainConfig::default() };
         assert!(bad.validate().unwrap_err().contains("latents"));
+    }
+}
+
+/// Names of the priors on the command line and in the page, in menu order.
+pub const PRIOR_NAMES: [&str; 4] = ["normal", "anisotropic", "student-t", "mixture"];
+
+/// The prior named `name` with its documented default parameters for `latents` dimensions:
+/// anisotropic = [`Prior::anisotropic_default`], Student-t ν = 9 (DD on dSprites),
+/// mixture = DD's 4-component pinwheel prior (2-D only).
+pub fn prior_by_name(name: &str, latents: usize) -> Result<Prior, String> {
+    let prior = match name {
+        "normal" => Prior::Normal,
+        "anisotropic" => Prior::anisotropic_default(latents),
+        "student-t" => Prior::StudentT { nu: 9.0 },
+        "mixture" => Prior::pinwheel(),
+        _ => return Err(format!("unknown prior '{name}' (valid: {})", PRIOR_NAMES.join(", "))),
+    };
+    prior.validate(latents).map_err(|e| format!("prior {name}: {e}"))?;
+    Ok(prior)
+}
+
+/// The short name of a prior's kind.
+pub fn prior_name(prior: &Prior) -> &'static str {
+    match prior {
+        Prior::Normal => "normal",
+        Prior::Anisotropic { .. } => "anisotropic",
+        Prior::StudentT { .. } => "student-t",
+        Prior::Mixture { .. } => "mixture",
     }
 }

@@ -6,6 +6,8 @@
 
 pub mod backend;
 pub mod config;
+pub mod evaluate;
+pub mod model;
 pub mod snapshot;
 pub mod source;
 pub mod trainer;

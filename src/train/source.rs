@@ -2,7 +2,7 @@
 
 use burn::prelude::*;
 
-use super::config::{DatasetKind, TrainConfig};
+use super::config::{DatasetKind, ModelKind, TrainConfig};
 use crate::data::dsprites::{Factors, IMAGE_PIXELS};
 use crate::data::subset::DspritesSubset;
 use crate::data::{ivae, pinwheel};
@@ -105,7 +105,10 @@ impl DataSource {
         if len == 0 {
             return Err(format!("data set {} is empty", config.dataset.key()));
         }
-        let aux = aux_labels.map(|(labels, classes)| one_hot(&labels, classes, device));
+        // Only the iVAE reads u; its plain-VAE baseline sees the same x without it.
+        let aux = aux_labels
+            .filter(|_| config.model == ModelKind::Ivae)
+            .map(|(labels, classes)| one_hot(&labels, classes, device));
         let x = Tensor::<2>::from_data(TensorData::new(x, [len, dim]), device);
         Ok(DataSource::Vector(VectorData { x, aux, truth, len, dim }))
     }

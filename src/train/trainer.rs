@@ -1,16 +1,35 @@
-//! The trainer: owns model, optimiser and data; takes steps; reads back snapshots.
+//! The trainer: owns model, optimisers and data; takes steps; reads back snapshots.
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
-use super::config::TrainConfig;
+use super::config::{ModelKind, TrainConfig};
+use super::model::TrainModel;
 use super::snapshot::{Posterior, Snapshot, TermCurves};
-use super::source::DataSource;
-use crate::model::vae::{NetKind, Vae, VaeConfig};
-use crate::objective::{self, TermName, Weights};
+use super::source::{Batch, DataSource};
+use crate::model::vae::{NetKind, VaeConfig};
+use crate::objective::factor_vae::{self, Discriminator, DiscriminatorConfig};
+use crate::objective::ivae::ConditionalPriorConfig;
+use crate::objective::tc::TcDecomposer;
+use crate::objective::{self, dd, Encoded, ObjectiveOutput, TermName, Weights};
 use crate::rng::Rng;
+use crate::train::DatasetKind;
+
+/// FactorVAE's row: the VAE's terms followed by the discriminator's.
+const FACTOR_VAE_TERMS: &[TermName] = &[
+    TermName::Loss,
+    TermName::Recon,
+    TermName::Kl,
+    TermName::Elbo,
+    TermName::TcEstimate,
+    TermName::DiscLoss,
+    TermName::DiscAccuracy,
+];
+
+/// FactorVAE's discriminator learning rate and Adam betas (Kim & Mnih 2018).
+const DISC_LR: f64 = 1e-4;
 
 /// Why training stopped.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,10 +58,18 @@ impl std::fmt::Display for TrainError {
     }
 }
 
+/// FactorVAE's discriminator and its own optimiser.
+#[derive(Clone)]
+struct Critic {
+    disc: Discriminator,
+    optim: ModuleOptimizer,
+}
+
 /// The state last seen to be finite, to roll back to.
 struct GoodState {
-    model: Vae,
+    model: TrainModel,
     optim: ModuleOptimizer,
+    critic: Option<Critic>,
     step: u64,
 }
 
@@ -52,21 +79,27 @@ pub struct Trainer {
     /// The autodiff device everything lives on.
     device: Device,
     /// `None` only transiently inside [`Trainer::step`].
-    model: Option<Vae>,
+    model: Option<TrainModel>,
     optim: ModuleOptimizer,
+    /// FactorVAE only.
+    critic: Option<Critic>,
+    /// β-TCVAE only: the estimator's constant weights for this batch size and N.
+    tc: Option<TcDecomposer>,
     data: DataSource,
     /// The fixed points shown in the panels: encoder inputs and labels.
     shown: (Tensor<2>, Vec<u32>),
-    /// Host-side stream for minibatch draws.
+    /// Host-side stream for minibatch draws, permutations and prior samples.
     rng: Rng,
     step: u64,
+    /// Names of the columns of the rows in `pending`.
+    names: &'static [TermName],
     /// Detached `[1, terms]` rows of the steps since the last snapshot.
     pending: Vec<Tensor<2>>,
     last_good: GoodState,
 }
 
 impl Trainer {
-    /// Builds model, optimiser and data for `config` on `device` (a CPU or wgpu device;
+    /// Builds model, optimiser(s) and data for `config` on `device` (a CPU or wgpu device;
     /// autodiff is added here). Fails with a message if the configuration is invalid.
     pub fn new(config: TrainConfig, device: &Device) -> Result<Self, String> {
         config.validate()?;
@@ -74,28 +107,47 @@ impl Trainer {
         device.seed(config.seed);
         let data = DataSource::load(&config, &device)?;
         let net = match config.dataset {
-            crate::train::DatasetKind::Dsprites => NetKind::Conv(config.conv),
+            DatasetKind::Dsprites => NetKind::Conv(config.conv),
             _ => NetKind::Mlp,
         };
         let shown = data.shown(config.seed, &device);
-        let model = VaeConfig::new(data.dim())
+        let vae = VaeConfig::new(data.dim())
             .with_net(net)
             .with_d_aux(data.aux_dim())
             .with_latents(config.latents)
             .with_hidden(config.hidden.clone())
             .with_obs_var(config.dataset.obs_var())
             .init(&device);
+        let cond_prior = (config.model == ModelKind::Ivae)
+            .then(|| ConditionalPriorConfig::new(data.aux_dim(), config.latents).init(&device));
+        let model = TrainModel { vae, cond_prior };
         let optim = AdamConfig::new().init();
-        let last_good = GoodState { model: model.clone(), optim: optim.clone(), step: 0 };
+        let critic = (config.model == ModelKind::FactorVae).then(|| Critic {
+            disc: DiscriminatorConfig::page(config.latents).init(&device),
+            optim: AdamConfig::new().with_beta_1(0.5).with_beta_2(0.9).init(),
+        });
+        let batch = config.batch.min(data.len());
+        let tc = (config.model == ModelKind::BetaTcvae)
+            .then(|| TcDecomposer::new(config.estimator, batch, data.len(), &device));
+        let names = match config.model {
+            ModelKind::BetaTcvae => objective::tc::TERMS,
+            ModelKind::FactorVae => FACTOR_VAE_TERMS,
+            ModelKind::Dd => dd::TERMS,
+            _ => objective::BETA_VAE_TERMS,
+        };
+        let last_good = GoodState { model: model.clone(), optim: optim.clone(), critic: critic.clone(), step: 0 };
         Ok(Self {
             rng: Rng::derive(config.seed, 1),
             config,
             device,
             model: Some(model),
             optim,
+            critic,
+            tc,
             data,
             shown,
             step: 0,
+            names,
             pending: Vec::new(),
             last_good,
         })
@@ -109,6 +161,11 @@ impl Trainer {
     /// Steps taken so far.
     pub fn step_count(&self) -> u64 {
         self.step
+    }
+
+    /// The names of the terms this model reports, in column order.
+    pub fn term_names(&self) -> &'static [TermName] {
+        self.names
     }
 
     /// Changes the objective's weights from the next step on; nothing is rebuilt.
@@ -125,34 +182,76 @@ impl Trainer {
         Ok(())
     }
 
-    fn model(&self) -> &Vae {
+    fn model(&self) -> &TrainModel {
         self.model.as_ref().expect("model is only taken inside step()")
     }
 
-    /// One optimisation step. Reads nothing back from the device.
+    /// One optimisation step (two for FactorVAE: VAE, then discriminator). Reads nothing back.
     pub fn step(&mut self) {
         let weights = self.config.effective_weights();
-        let offset = self.rng.below(self.data.len as u64) as usize;
-        // Minibatch (or the full set), already on the device: [batch, D].
-        let x = self.data.batch(self.config.batch, offset);
+        // Minibatch (or the full set) on the device: x [B, D], encoder input [B, D + d_aux].
+        let batch = self.data.batch(self.config.batch, &mut self.rng, &self.device);
         let model = self.model.take().expect("model present between steps");
         // Encode, sample z by reparameterisation, decode.
-        let out = model.forward(x.clone());
-        // Weighted loss plus the detached row of named terms.
-        let recon_nll = model.recon_nll(x, out.decoded.clone());
-        let obj = objective::beta_vae(recon_nll, &out, &weights);
+        let out = model.vae.forward(batch.x_enc.clone());
+        // −log p(x|z) per point under the decoder's likelihood.
+        let recon_nll = model.vae.recon_nll(batch.x.clone(), out.decoded.clone());
+        let enc = Encoded::from_output(&out);
+        // The method's weighted loss and its detached row of named terms.
+        let obj = self.objective(&model, recon_nll, &enc, &batch, &weights);
         // Gradients of the loss with respect to every tracked tensor.
         let grads = obj.loss.backward();
-        // Keep only the gradients of the model's parameters.
+        // Keep only the gradients of the model's parameters (not the discriminator's).
         let grads = GradientsParams::from_grads(grads, &model);
         // Adam update with the current (possibly just changed) learning rate.
-        self.model = Some(self.optim.step(self.config.lr, model, grads));
-        self.pending.push(obj.terms);
+        let model = self.optim.step(self.config.lr, model, grads);
+        let row = match self.critic.take() {
+            Some(critic) => {
+                let (critic, disc_row) = self.critic_step(critic, &model, enc.z);
+                self.critic = Some(critic);
+                Tensor::cat(vec![obj.terms, disc_row], 1)
+            }
+            None => obj.terms,
+        };
+        self.model = Some(model);
+        self.pending.push(row);
         self.step += 1;
     }
 
+    /// The configured method's objective on one encoded batch.
+    fn objective(&mut self, model: &TrainModel, recon_nll: Tensor<1>, enc: &Encoded, batch: &Batch, w: &Weights) -> ObjectiveOutput {
+        match self.config.model {
+            ModelKind::Vae | ModelKind::BetaVae => objective::beta_vae(recon_nll, enc, w),
+            ModelKind::BetaTcvae => {
+                let tc = self.tc.as_ref().expect("β-TCVAE has a decomposer");
+                objective::tc::beta_tcvae(recon_nll, enc, tc, w)
+            }
+            ModelKind::FactorVae => {
+                let critic = self.critic.as_ref().expect("FactorVAE has a discriminator");
+                factor_vae::factor_vae(recon_nll, enc, &critic.disc, w)
+            }
+            ModelKind::Dd => dd::dd(recon_nll, enc, &self.config.prior, self.config.divergence, w, &mut self.rng),
+            ModelKind::Ivae => {
+                let prior = model.cond_prior.as_ref().expect("iVAE has a conditional prior");
+                let u = batch.aux.clone().expect("iVAE data carries u");
+                objective::ivae::ivae(recon_nll, enc, prior, u)
+            }
+        }
+    }
+
+    /// FactorVAE's discriminator step: z of this batch (real) against permute_dims of a
+    /// second batch's z (fake), both detached so only the discriminator learns from it.
+    fn critic_step(&mut self, mut critic: Critic, model: &TrainModel, z: Tensor<2>) -> (Critic, Tensor<2>) {
+        let other = self.data.batch(self.config.batch, &mut self.rng, &self.device);
+        let z_other = model.vae.forward(other.x_enc).z.detach();
+        let obj = factor_vae::discriminator_loss(&critic.disc, z, z_other, &mut self.rng);
+        let grads = GradientsParams::from_grads(obj.loss.backward(), &critic.disc);
+        critic.disc = critic.optim.step(DISC_LR, critic.disc, grads);
+        (critic, obj.terms)
+    }
+
     /// Reads back the term curves of the steps since the last snapshot (one transfer), and,
-    /// if `posterior_points > 0`, one sample of q(z|x) for that many points.
+    /// if `posterior_points > 0`, one sample of q(z|x) for that many shown points.
     ///
     /// A non-finite term rolls the model back to the last finite snapshot and returns
     /// [`TrainError::NonFinite`]; the trainer stays usable.
@@ -162,33 +261,22 @@ impl Trainer {
         if let Some(bad) = first_non_finite(&curves) {
             self.model = Some(self.last_good.model.clone());
             self.optim = self.last_good.optim.clone();
+            self.critic = self.last_good.critic.clone();
             self.step = self.last_good.step;
-            return Err(TrainError::NonFinite {
-                step: first_step + bad as u64,
-                restored_step: self.last_good.step,
-            });
+            return Err(TrainError::NonFinite { step: first_step + bad as u64, restored_step: self.last_good.step });
         }
         self.last_good = GoodState {
             model: self.model().clone(),
             optim: self.optim.clone(),
+            critic: self.critic.clone(),
             step: self.step,
         };
-        let posterior = if posterior_points > 0 {
-            Some(self.sample_posterior(posterior_points).await?)
-        } else {
-            None
-        };
-        Ok(Snapshot {
-            step: self.step,
-            curves,
-            posterior,
-            weights: self.config.effective_weights(),
-            lr: self.config.lr,
-        })
+        let posterior = if posterior_points > 0 { Some(self.sample_posterior(posterior_points).await?) } else { None };
+        Ok(Snapshot { step: self.step, curves, posterior, weights: self.config.effective_weights(), lr: self.config.lr })
     }
 
     async fn read_curves(&mut self, first_step: u64) -> Result<TermCurves, TrainError> {
-        let names = TermName::ALL.to_vec();
+        let names = self.names.to_vec();
         let mut values = vec![Vec::new(); names.len()];
         let pending = std::mem::take(&mut self.pending);
         if !pending.is_empty() {
@@ -205,21 +293,27 @@ impl Trainer {
 
     async fn sample_posterior(&self, points: usize) -> Result<Posterior, TrainError> {
         let points = points.min(self.shown.1.len());
-        let model = self.model().valid();
+        let vae = self.model().vae.valid();
         let x = self.shown.0.clone().narrow(0, 0, points).inner(); // [points, D + d_aux]
-        let (mu, logvar) = model.encode(x); // [points, K]
+        let (mu, logvar) = vae.encode(x); // [points, K]
         let eps = mu.random_like(Distribution::Normal(0.0, 1.0));
         let z = mu + logvar.mul_scalar(0.5).exp() * eps; // [points, K]
-        Ok(Posterior {
-            latents: self.config.latents,
-            z: read_f32(z).await?,
-            labels: self.shown.1[..points].to_vec(),
-        })
+        Ok(Posterior { latents: self.config.latents, z: read_f32(z).await?, labels: self.shown.1[..points].to_vec() })
     }
 
     /// The autodiff device the trainer runs on.
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// The trainable model (for evaluation).
+    pub(crate) fn model_ref(&self) -> &TrainModel {
+        self.model()
+    }
+
+    /// The data source (for evaluation).
+    pub(crate) fn data_ref(&self) -> &DataSource {
+        &self.data
     }
 }
 
@@ -229,7 +323,7 @@ fn first_non_finite(curves: &TermCurves) -> Option<usize> {
 }
 
 /// Asynchronous readback (the only kind WebGPU allows in the page).
-async fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, TrainError> {
+pub(crate) async fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, TrainError> {
     let data = t.into_data_async().await.map_err(|e| TrainError::Readback(format!("{e:?}")))?;
     data.try_to_vec::<f32>().map_err(|e| TrainError::Readback(format!("{e:?}")))
 }
@@ -254,7 +348,7 @@ mod tests {
             t.step();
         }
         // Poison the second of the three pending rows, as a diverging step would.
-        let nan = Tensor::<2>::full([1, TermName::ALL.len()], f32::NAN, t.device());
+        let nan = Tensor::<2>::full([1, t.names.len()], f32::NAN, t.device());
         t.pending[1] = nan;
         let err = pollster::block_on(t.snapshot(0)).unwrap_err();
         assert_eq!(err, TrainError::NonFinite { step: 6, restored_step: good.step });
@@ -263,8 +357,8 @@ mod tests {
         assert_eq!(t.step_count(), 5);
         // The restored model is the one of step 5: same encoder means for the same inputs.
         let x = t.shown.0.clone().narrow(0, 0, 4).inner();
-        let (mu_now, _) = t.model().valid().encode(x.clone());
-        let (mu_good, _) = t.last_good.model.valid().encode(x);
+        let (mu_now, _) = t.model().vae.valid().encode(x.clone());
+        let (mu_good, _) = t.last_good.model.vae.valid().encode(x);
         assert_eq!(mu_now.into_data(), mu_good.into_data());
         assert_eq!(good_z.latents, 2);
         // And it trains on.

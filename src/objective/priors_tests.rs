@@ -1,0 +1,135 @@
+//! Tests of [`super`] (priors.rs).
+
+use super::*;
+
+const Z: [[f32; 2]; 3] = [[0.3, -1.2], [2.0, 0.5], [-0.7, 0.0]];
+
+fn device_log_prob(p: &Prior) -> Vec<f64> {
+    let z = Tensor::<2>::from_floats(Z, &Device::flex());
+    p.log_prob(z)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
+        .into_iter()
+        .map(f64::from)
+        .collect()
+}
+
+fn check(p: &Prior, want: impl Fn(f64, f64) -> f64) {
+    let got = device_log_prob(p);
+    for (row, g) in Z.iter().zip(got) {
+        let (a, b) = (row[0] as f64, row[1] as f64);
+        let w = want(a, b);
+        assert!((g - w).abs() < 1e-4, "{p:?} at ({a}, {b}): {g} vs {w}");
+        let h = p.log_prob_host(&[a, b]);
+        assert!((h - w).abs() < 1e-9, "{p:?} host at ({a}, {b}): {h} vs {w}");
+    }
+}
+
+#[test]
+fn gaussian_priors_match_closed_forms() {
+    check(&Prior::Normal, |a, b| {
+        -(a * a + b * b) / 2.0 - (2.0 * std::f64::consts::PI).ln()
+    });
+    let (s1, s2) = (0.5, 2.0);
+    check(
+        &Prior::Anisotropic {
+            scales: vec![s1, s2],
+        },
+        |a, b| {
+            let pdf = |x: f64, s: f64| {
+                (-(x * x) / (2.0 * s * s)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt())
+            };
+            (pdf(a, s1) * pdf(b, s2)).ln()
+        },
+    );
+}
+
+#[test]
+fn student_t_matches_closed_form() {
+    // ν = 1 is the Cauchy: p(x) = 1 / (π(1 + x²)); ν = 3: 6√3 / (π(3 + x²)²).
+    use std::f64::consts::PI;
+    check(&Prior::StudentT { nu: 1.0 }, |a, b| {
+        -(PI * (1.0 + a * a)).ln() - (PI * (1.0 + b * b)).ln()
+    });
+    let t3 = |x: f64| (6.0 * 3f64.sqrt() / (PI * (3.0 + x * x).powi(2))).ln();
+    check(&Prior::StudentT { nu: 3.0 }, |a, b| t3(a) + t3(b));
+}
+
+#[test]
+fn mixture_matches_brute_force_sum() {
+    let p = Prior::pinwheel();
+    let Prior::Mixture { means, std } = &p else {
+        unreachable!()
+    };
+    check(&p, |a, b| {
+        let dens: f64 = means
+            .iter()
+            .map(|m| {
+                let d2 = (a - m[0]).powi(2) + (b - m[1]).powi(2);
+                (-d2 / (2.0 * std * std)).exp() / (2.0 * std::f64::consts::PI * std * std)
+            })
+            .sum();
+        (dens / 4.0).ln()
+    });
+}
+
+#[test]
+fn samples_have_the_prior_moments() {
+    let mut rng = Rng::new(11);
+    let n = 40_000;
+    let var0 = |p: &Prior, rng: &mut Rng| {
+        let v = p.sample_host(n, 2, rng);
+        v.iter().step_by(2).map(|x| x * x).sum::<f64>() / n as f64
+    };
+    assert!(
+        (var0(
+            &Prior::Anisotropic {
+                scales: vec![0.5, 1.0]
+            },
+            &mut rng
+        ) - 0.25)
+            .abs()
+            < 0.01
+    );
+    // Student-t variance ν/(ν − 2) = 9/7 at ν = 9.
+    assert!((var0(&Prior::StudentT { nu: 9.0 }, &mut rng) - 9.0 / 7.0).abs() < 0.05);
+    // Pinwheel: half the components sit at x = ±1, so E[x²] = ½ + std² = 0.53.
+    assert!((var0(&Prior::pinwheel(), &mut rng) - 0.53).abs() < 0.02);
+}
+
+#[test]
+fn validate_names_the_problem() {
+    assert!(Prior::pinwheel().validate(2).is_ok());
+    assert!(Prior::anisotropic_default(4).validate(4).is_ok());
+    let e = Prior::pinwheel().validate(3).unwrap_err();
+    assert!(e.contains("dimension 2") && e.contains("3 latents"), "{e}");
+    let e = Prior::StudentT { nu: 0.0 }.validate(2).unwrap_err();
+    assert!(e.contains("degrees of freedom"), "{e}");
+    let e = Prior::Anisotropic {
+        scales: vec![1.0, -1.0],
+    }
+    .validate(2)
+    .unwrap_err();
+    assert!(e.contains("scale"), "{e}");
+    let e = Prior::Mixture {
+        means: vec![vec![0.0]],
+        std: 0.0,
+    }
+    .validate(1)
+    .unwrap_err();
+    assert!(e.contains("std"), "{e}");
+}
+
+#[test]
+fn serde_is_kebab_case_and_default_keeps_total_variance() {
+    let json = serde_json::to_string(&Prior::StudentT { nu: 9.0 }).unwrap();
+    assert_eq!(json, r#"{"kind":"student-t","nu":9.0}"#);
+    let back: Prior = serde_json::from_str(r#"{"kind":"normal"}"#).unwrap();
+    assert_eq!(back, Prior::Normal);
+    let Prior::Anisotropic { scales } = Prior::anisotropic_default(5) else {
+        unreachable!()
+    };
+    assert!((scales.iter().map(|s| s * s).sum::<f64>() - 5.0).abs() < 1e-12);
+    assert!(scales.windows(2).all(|w| w[0] > w[1]));
+}

@@ -1,0 +1,135 @@
+//! Tests of [`super`] (tc.rs).
+
+use super::*;
+use crate::io::{golden, golden_json, read_matrix};
+use crate::metrics::Matrix;
+
+fn upload(m: &Matrix, device: &Device) -> Tensor<2> {
+    let v: Vec<f32> = m.data.iter().map(|&x| x as f32).collect();
+    Tensor::<2>::from_data(TensorData::new(v, [m.rows, m.cols]), device) // [B, K]
+}
+
+fn host(t: Tensor<1>) -> Vec<f64> {
+    t.into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
+        .into_iter()
+        .map(f64::from)
+        .collect()
+}
+
+fn mean(t: Tensor<1>) -> f64 {
+    host(t.mean())[0]
+}
+
+#[test]
+fn mss_weights_rows_sum_to_one_and_shift_the_stratum() {
+    let (b, n) = (5, 50);
+    let w = mss_log_weights(b, n);
+    for i in 0..b {
+        let s: f64 = w[i * b..(i + 1) * b].iter().map(|v| v.exp()).sum();
+        assert!((s - 1.0).abs() < 1e-12, "row {i}: {s}");
+        assert!((w[i * b + i] - (1.0 / 50.0_f64).ln()).abs() < 1e-12);
+        assert!((w[i * b + (i + 1) % b] - (46.0 / 200.0_f64).ln()).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn log_q_matrix_matches_brute_force() {
+    let device = Device::flex();
+    let z = Tensor::<2>::from_floats([[0.1, -0.4], [1.2, 0.3]], &device);
+    let mu = Tensor::<2>::from_floats([[0.0, 0.5], [1.0, -1.0]], &device);
+    let lv = Tensor::<2>::from_floats([[0.0, -0.5], [0.7, 0.2]], &device);
+    let l = log_q_matrix(z.clone(), mu.clone(), lv.clone())
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let [z, mu, lv] = [z, mu, lv].map(|t| t.into_data().try_to_vec::<f32>().unwrap());
+    for i in 0..2 {
+        for j in 0..2 {
+            for k in 0..2 {
+                let (zz, m, v) = (
+                    z[i * 2 + k] as f64,
+                    mu[j * 2 + k] as f64,
+                    lv[j * 2 + k] as f64,
+                );
+                let want = -0.5 * (LOG_2PI + v + (zz - m).powi(2) / v.exp());
+                let got = l[(i * 2 + j) * 2 + k] as f64;
+                assert!(
+                    (got - want).abs() < 1e-5,
+                    "L[{i},{j},{k}] = {got} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn golden_minibatch_tc_mws_and_mss() {
+    let device = Device::flex();
+    let r = |f: &str| upload(&read_matrix(&golden(f)).unwrap(), &device);
+    let enc = Encoded {
+        z: r("tc_z.csv"),
+        mu: r("tc_means.csv"),
+        logvar: r("tc_logvars.csv"),
+    };
+    let exp = &golden_json()["minibatch_tc"];
+    let n = exp["dataset_size"].as_u64().unwrap() as usize;
+    for (est, key) in [(Estimator::Mws, "mws"), (Estimator::Mss, "mss")] {
+        let e = &exp[key];
+        let t = TcDecomposer::new(est, 32, n, &device).decompose(&enc);
+        let worst = std::cell::Cell::new(0.0_f64);
+        let close = |got: f64, want: &serde_json::Value, what: &str| {
+            let want = want.as_f64().unwrap();
+            worst.set(worst.get().max((got - want).abs()));
+            assert!((got - want).abs() < 1e-4, "{key} {what}: {got} vs {want}");
+        };
+        let (mi, tc, dkl, kl) = (
+            mean(t.mi()),
+            mean(t.tc()),
+            mean(t.dim_kl()),
+            mean(t.kl_mc()),
+        );
+        close(mi, &e["index_code_mi"], "MI");
+        close(tc, &e["total_correlation"], "TC");
+        close(dkl, &e["dimwise_kl"], "dimKL");
+        close(kl, &e["kl_mc"], "kl_mc");
+        assert!(
+            (mi + tc + dkl - kl).abs() < 1e-4,
+            "{key}: MI + TC + dimKL ≠ KL"
+        );
+        let (lqz, lpq) = (host(t.log_qz), host(t.log_prod_qzj));
+        for i in 0..4 {
+            close(lqz[i], &e["log_qz_first_4"][i], "log_qz");
+            close(lpq[i], &e["log_prod_qzj_first_4"][i], "log_prod_qzj");
+        }
+        eprintln!(
+            "{key}: MI {mi:.6} TC {tc:.6} dimKL {dkl:.6}; worst error {:.2e}",
+            worst.get()
+        );
+    }
+}
+
+#[test]
+fn objective_weights_the_three_terms() {
+    let device = Device::flex();
+    let enc = Encoded {
+        z: Tensor::<2>::from_floats([[0.1, -0.4], [1.2, 0.3], [-0.5, 0.9]], &device),
+        mu: Tensor::<2>::from_floats([[0.0, 0.5], [1.0, -1.0], [-0.3, 0.6]], &device),
+        logvar: Tensor::<2>::from_floats([[0.0, -0.5], [0.7, 0.2], [-1.0, -0.2]], &device),
+    };
+    let recon = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &device);
+    let tc = TcDecomposer::new(Estimator::Mss, 3, 10, &device);
+    let w = Weights {
+        alpha: 2.0,
+        beta: 5.0,
+        gamma: 0.5,
+    };
+    let out = beta_tcvae(recon, &enc, &tc, &w);
+    let row = out.terms.into_data().try_to_vec::<f32>().unwrap();
+    assert_eq!(row.len(), out.names.len());
+    let [loss, recon, kl, elbo, mi, tcv, dkl] = std::array::from_fn(|i| row[i] as f64);
+    assert!((recon - 2.0).abs() < 1e-6);
+    assert!((loss - (recon + 2.0 * mi + 5.0 * tcv + 0.5 * dkl)).abs() < 1e-4);
+    assert!((kl - (mi + tcv + dkl)).abs() < 1e-5 && (elbo + recon + kl).abs() < 1e-5);
+}
