@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::objective::Weights;
+use crate::train::preview::Preview;
 use crate::train::{BackendChoice, Snapshot, TrainConfig};
 
 /// Which backend the page asks for.
@@ -24,7 +25,7 @@ pub enum ToWorker {
     /// (Re)start the backend; the current configuration is rebuilt on it.
     SetBackend(BackendRequest),
     /// Build a fresh model for this configuration (a reset); training stays paused.
-    Configure(TrainConfig),
+    Configure(Box<TrainConfig>),
     /// Train continuously.
     Run,
     /// Stop after the current step.
@@ -77,6 +78,8 @@ pub enum FromWorker {
     },
     /// Whether training is running.
     Running(bool),
+    /// A look at the configured data set (sent after each reset).
+    Preview(Preview),
     /// Something went wrong; the worker is in a safe (paused) state.
     Error(String),
 }
@@ -89,8 +92,12 @@ mod tests {
     fn messages_round_trip_through_json() {
         let msgs = vec![
             ToWorker::SetBackend(BackendRequest::Use(BackendChoice::Wgpu)),
-            ToWorker::Configure(TrainConfig::default()),
-            ToWorker::SetWeights(Weights { alpha: 0.0, beta: 4.0, gamma: 1.0 }),
+            ToWorker::Configure(Box::default()),
+            ToWorker::SetWeights(Weights {
+                alpha: 0.0,
+                beta: 4.0,
+                gamma: 1.0,
+            }),
             ToWorker::Step(1),
         ];
         for m in msgs {

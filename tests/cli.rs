@@ -16,12 +16,24 @@ fn temp(name: &str) -> std::path::PathBuf {
 fn train_writes_the_loss_curve_and_settings() {
     let out = temp("run.json");
     let status = bin()
-        .args(["train", "--dataset", "pinwheel", "--model", "vae", "--steps", "200", "--seed", "0", "--out"])
+        .args([
+            "train",
+            "--dataset",
+            "pinwheel",
+            "--model",
+            "vae",
+            "--steps",
+            "200",
+            "--seed",
+            "0",
+            "--out",
+        ])
         .arg(&out)
         .status()
         .unwrap();
     assert!(status.success());
-    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let loss = run["loss"].as_array().expect("loss array");
     assert_eq!(loss.len(), 200);
     assert!(loss.iter().all(|v| v.as_f64().is_some_and(f64::is_finite)));
@@ -36,7 +48,10 @@ fn train_writes_the_loss_curve_and_settings() {
 
 #[test]
 fn an_unknown_value_is_a_one_line_error_naming_the_choices_with_exit_code_2() {
-    let out = bin().args(["train", "--model", "gan", "--steps", "1", "--out", "x.json"]).output().unwrap();
+    let out = bin()
+        .args(["train", "--model", "gan", "--steps", "1", "--out", "x.json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.trim().lines().count(), 1, "{err}");
@@ -54,8 +69,15 @@ fn an_unknown_flag_is_a_one_line_error_naming_the_valid_flags_with_exit_code_2()
 
 #[test]
 fn an_out_of_range_weight_is_refused_before_training() {
-    let out = bin().args(["train", "--beta=-2", "--steps", "5", "--out"]).arg(temp("neg.json")).output().unwrap();
+    let out = bin()
+        .args(["train", "--beta=-2", "--steps", "5", "--out"])
+        .arg(temp("neg.json"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("beta") && err.contains("out of range"), "{err}");
+    assert!(
+        err.contains("beta") && err.contains("out of range"),
+        "{err}"
+    );
 }

@@ -10,7 +10,7 @@ fn run(config: TrainConfig, steps: u64) -> TermCurves {
     let mut curves = TermCurves::default();
     for _ in 0..steps {
         trainer.step();
-        if trainer.step_count() % 50 == 0 {
+        if trainer.step_count().is_multiple_of(50) {
             curves.extend(&pollster::block_on(trainer.snapshot(0)).unwrap().curves);
         }
     }
@@ -28,7 +28,10 @@ fn pinwheel_vae_loss_falls_by_a_margin() {
     assert_eq!(loss.len(), 300);
     let (early, late) = (mean(&loss[..10]), mean(&loss[250..]));
     println!("loss: first 10 steps {early:.3}, last 50 steps {late:.3}");
-    assert!(late < early - 20.0, "loss must fall by > 20 nats: {early} -> {late}");
+    assert!(
+        late < early - 20.0,
+        "loss must fall by > 20 nats: {early} -> {late}"
+    );
     // The ELBO term is exactly −(recon + KL) at β = 1, step by step.
     let (recon, kl, elbo) = (
         curves.get(TermName::Recon).unwrap(),
@@ -51,10 +54,16 @@ fn same_seed_gives_the_same_curve() {
 #[test]
 fn beta_changes_take_effect_on_the_next_step_without_a_rebuild() {
     let device = pollster::block_on(backend::device_for(BackendChoice::Flex)).unwrap();
-    let config = TrainConfig { model: disentangle_lab::train::ModelKind::BetaVae, ..TrainConfig::default() };
+    let config = TrainConfig {
+        model: disentangle_lab::train::ModelKind::BetaVae,
+        ..TrainConfig::default()
+    };
     let mut trainer = Trainer::new(config, &device).unwrap();
     trainer.step();
-    let w = disentangle_lab::objective::Weights { beta: 5.0, ..trainer.config().weights };
+    let w = disentangle_lab::objective::Weights {
+        beta: 5.0,
+        ..trainer.config().weights
+    };
     trainer.set_weights(w).unwrap();
     trainer.step();
     let snap = pollster::block_on(trainer.snapshot(0)).unwrap();
@@ -63,8 +72,16 @@ fn beta_changes_take_effect_on_the_next_step_without_a_rebuild() {
         snap.curves.get(TermName::Recon).unwrap(),
         snap.curves.get(TermName::Kl).unwrap(),
     );
-    assert!((loss[0] - (recon[0] + kl[0])).abs() < 1e-3, "step 1 used β = 1");
-    assert!((loss[1] - (recon[1] + 5.0 * kl[1])).abs() < 1e-3, "step 2 used β = 5");
+    assert!(
+        (loss[0] - (recon[0] + kl[0])).abs() < 1e-3,
+        "step 1 used β = 1"
+    );
+    assert!(
+        (loss[1] - (recon[1] + 5.0 * kl[1])).abs() < 1e-3,
+        "step 2 used β = 5"
+    );
     assert_eq!(snap.weights.beta, 5.0);
-    assert!(trainer.set_weights(disentangle_lab::objective::Weights { beta: -1.0, ..w }).is_err());
+    assert!(trainer
+        .set_weights(disentangle_lab::objective::Weights { beta: -1.0, ..w })
+        .is_err());
 }

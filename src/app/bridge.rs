@@ -25,13 +25,17 @@ impl Bridge {
     /// Starts `worker_loader.js` (emitted by Trunk next to the page); `deliver` receives the
     /// batched messages. The URL is relative, so the page also works under a sub-path.
     pub fn spawn(deliver: impl Fn(Vec<FromWorker>) + 'static) -> Result<Self, String> {
-        let worker = Worker::new("./worker_loader.js").map_err(|e| format!("cannot start the training worker: {e:?}"))?;
+        let worker = Worker::new("./worker_loader.js")
+            .map_err(|e| format!("cannot start the training worker: {e:?}"))?;
         let buffer: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
         let sink = buffer.clone();
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            let Some(text) = e.data().as_string() else { return };
-            let msg = serde_json::from_str::<FromWorker>(&text)
-                .unwrap_or_else(|err| FromWorker::Error(format!("bad message from the worker: {err}")));
+            let Some(text) = e.data().as_string() else {
+                return;
+            };
+            let msg = serde_json::from_str::<FromWorker>(&text).unwrap_or_else(|err| {
+                FromWorker::Error(format!("bad message from the worker: {err}"))
+            });
             sink.borrow_mut().push(msg);
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
@@ -41,7 +45,11 @@ impl Bridge {
                 deliver(msgs);
             }
         });
-        Ok(Self { worker, _onmessage: onmessage, _flush: flush })
+        Ok(Self {
+            worker,
+            _onmessage: onmessage,
+            _flush: flush,
+        })
     }
 
     /// Sends one command.

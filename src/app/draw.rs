@@ -6,7 +6,9 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use crate::train::Posterior;
 
 /// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
-pub const PALETTE: [&str; 8] = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442", "#000000"];
+pub const PALETTE: [&str; 8] = [
+    "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442", "#000000",
+];
 
 fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok()??.dyn_into().ok()
@@ -15,25 +17,34 @@ fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
 /// Half-width of the square view around the origin that holds the samples (at least 3).
 fn view_radius(p: &Posterior, dims: (usize, usize)) -> f64 {
     let k = p.latents;
-    let m = p
-        .z
-        .chunks(k)
-        .flat_map(|row| [row[dims.0].abs(), row[dims.1].abs()])
-        .filter(|v| v.is_finite())
-        .fold(0.0f32, f32::max) as f64;
+    let m =
+        p.z.chunks(k)
+            .flat_map(|row| [row[dims.0].abs(), row[dims.1].abs()])
+            .filter(|v| v.is_finite())
+            .fold(0.0f32, f32::max) as f64;
     (m * 1.1).max(3.0)
 }
 
 /// Draws samples of q(z) for latent dims `dims` over the prior's density (grey shading),
 /// coloured by label.
-pub fn posterior(canvas: &HtmlCanvasElement, p: &Posterior, dims: (usize, usize), prior_density: impl Fn(f64, f64) -> f64) {
+pub fn posterior(
+    canvas: &HtmlCanvasElement,
+    p: &Posterior,
+    dims: (usize, usize),
+    prior_density: impl Fn(f64, f64) -> f64,
+) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (canvas.width() as usize, canvas.height() as usize);
     if w == 0 || h == 0 || p.latents <= dims.0.max(dims.1) {
         return;
     }
     let r = view_radius(p, dims);
-    let to_px = |x: f64, y: f64| ((x + r) / (2.0 * r) * w as f64, (r - y) / (2.0 * r) * h as f64);
+    let to_px = |x: f64, y: f64| {
+        (
+            (x + r) / (2.0 * r) * w as f64,
+            (r - y) / (2.0 * r) * h as f64,
+        )
+    };
     // Background: prior density, normalised to its maximum, as grey levels.
     let mut pixels = vec![255u8; w * h * 4];
     let mut peak = 1e-300f64;
@@ -49,7 +60,9 @@ pub fn posterior(canvas: &HtmlCanvasElement, p: &Posterior, dims: (usize, usize)
         pixels[4 * i + 1] = shade as u8;
         pixels[4 * i + 2] = (shade + 10.0).min(255.0) as u8;
     }
-    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), w as u32, h as u32) {
+    if let Ok(img) =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), w as u32, h as u32)
+    {
         let _ = ctx.put_image_data(&img, 0.0, 0.0);
     }
     // Axes through the origin.
@@ -74,7 +87,11 @@ pub fn posterior(canvas: &HtmlCanvasElement, p: &Posterior, dims: (usize, usize)
     }
     ctx.set_fill_style_str("#333");
     ctx.set_font("12px sans-serif");
-    let _ = ctx.fill_text(&format!("z{} ∈ [−{r:.1}, {r:.1}]", dims.0 + 1), 6.0, h as f64 - 6.0);
+    let _ = ctx.fill_text(
+        &format!("z{} ∈ [−{r:.1}, {r:.1}]", dims.0 + 1),
+        6.0,
+        h as f64 - 6.0,
+    );
     let _ = ctx.fill_text(&format!("z{}", dims.1 + 1), ox + 4.0, 14.0);
 }
 
@@ -87,7 +104,11 @@ pub fn curve(canvas: &HtmlCanvasElement, points: &[(u64, f32)], colour: &str) {
     if finite.len() < 2 {
         ctx.set_fill_style_str("#666");
         ctx.set_font("13px sans-serif");
-        let _ = ctx.fill_text("Press Start to train: the loss appears here.", 12.0, h / 2.0);
+        let _ = ctx.fill_text(
+            "Press Start to train: the loss appears here.",
+            12.0,
+            h / 2.0,
+        );
         return;
     }
     let (pad_l, pad_r, pad_t, pad_b) = (56.0, 10.0, 10.0, 22.0);
@@ -118,5 +139,69 @@ pub fn curve(canvas: &HtmlCanvasElement, points: &[(u64, f32)], colour: &str) {
     ctx.set_font("11px sans-serif");
     let _ = ctx.fill_text(&format!("{hi:.3}"), 4.0, pad_t + 10.0);
     let _ = ctx.fill_text(&format!("{lo:.3}"), 4.0, h - pad_b);
-    let _ = ctx.fill_text(&format!("step {}", finite[finite.len() - 1].0), w - 90.0, h - 6.0);
+    let _ = ctx.fill_text(
+        &format!("step {}", finite[finite.len() - 1].0),
+        w - 90.0,
+        h - 6.0,
+    );
+}
+
+/// Draws binary images in a grid (`cols` per row), 1 px apart, scaled to fill the canvas width.
+pub fn image_grid(canvas: &HtmlCanvasElement, side: usize, pixels: &[u8], cols: usize) {
+    let Some(ctx) = context(canvas) else { return };
+    let n = pixels.len() / (side * side).max(1);
+    if n == 0 || cols == 0 {
+        return;
+    }
+    let rows = n.div_ceil(cols);
+    let (w, h) = (cols * (side + 1) + 1, rows * (side + 1) + 1);
+    let mut rgba = vec![200u8; w * h * 4];
+    for img in 0..n {
+        let (ox, oy) = (1 + (img % cols) * (side + 1), 1 + (img / cols) * (side + 1));
+        for r in 0..side {
+            for c in 0..side {
+                let v = if pixels[img * side * side + r * side + c] > 0 {
+                    255
+                } else {
+                    20
+                };
+                let i = 4 * ((oy + r) * w + ox + c);
+                rgba[i..i + 3].fill(v);
+            }
+        }
+    }
+    for a in rgba.iter_mut().skip(3).step_by(4) {
+        *a = 255;
+    }
+    canvas.set_width(w as u32);
+    canvas.set_height(h as u32);
+    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w as u32, h as u32)
+    {
+        let _ = ctx.put_image_data(&img, 0.0, 0.0);
+    }
+}
+
+/// Draws 2-D points coloured by label, scaled to fit.
+pub fn scatter(canvas: &HtmlCanvasElement, xy: &[f32], labels: &[u32]) {
+    let Some(ctx) = context(canvas) else { return };
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    ctx.set_fill_style_str("#fff");
+    ctx.fill_rect(0.0, 0.0, w, h);
+    let r = xy
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(1e-6f32, |m, v| m.max(v.abs())) as f64
+        * 1.05;
+    for (c, colour) in PALETTE.iter().enumerate() {
+        ctx.set_fill_style_str(colour);
+        for (p, &l) in xy.chunks(2).zip(labels) {
+            if l as usize % PALETTE.len() == c {
+                let (x, y) = (
+                    (p[0] as f64 + r) / (2.0 * r) * w,
+                    (r - p[1] as f64) / (2.0 * r) * h,
+                );
+                ctx.fill_rect(x - 1.0, y - 1.0, 2.0, 2.0);
+            }
+        }
+    }
 }

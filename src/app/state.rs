@@ -6,6 +6,7 @@ use yew::Reducible;
 
 use crate::objective::{TermName, Weights};
 use crate::protocol::{BackendReport, BackendRequest, FromWorker};
+use crate::train::preview::Preview;
 use crate::train::{Posterior, TermCurves, TrainConfig};
 
 /// Longest loss history kept for plotting (older points are thinned, not dropped).
@@ -36,6 +37,10 @@ pub struct UiState {
     pub applied_weights: Option<Weights>,
     /// Latest error message, shown until dismissed or a reset.
     pub error: Option<String>,
+    /// The data set's preview.
+    pub preview: Option<Preview>,
+    /// The two latent dimensions the posterior panel shows.
+    pub view_dims: (usize, usize),
     /// Counts snapshots applied, so canvases know when to redraw.
     pub version: u64,
 }
@@ -54,6 +59,8 @@ impl Default for UiState {
             posterior: None,
             applied_weights: None,
             error: None,
+            view_dims: (0, 1),
+            preview: None,
             version: 0,
         }
     }
@@ -77,11 +84,15 @@ pub enum Action {
     ShowError(String),
     /// The user dismissed the message.
     DismissError,
+    /// The user chose which latent dimensions to plot.
+    SetViewDims(usize, usize),
 }
 
 impl UiState {
     fn push_curves(&mut self, curves: &TermCurves) {
-        let Some(loss) = curves.get(TermName::Loss) else { return };
+        let Some(loss) = curves.get(TermName::Loss) else {
+            return;
+        };
         for (i, &v) in loss.iter().enumerate() {
             self.loss_history.push((curves.first_step + i as u64, v));
         }
@@ -103,7 +114,10 @@ impl Reducible for UiState {
                 for msg in msgs {
                     match msg {
                         FromWorker::Backend(report) => s.backend = Some(report),
-                        FromWorker::Progress { snapshot, steps_per_second } => {
+                        FromWorker::Progress {
+                            snapshot,
+                            steps_per_second,
+                        } => {
                             s.push_curves(&snapshot.curves);
                             s.step = snapshot.step;
                             if snapshot.curves.len() > 0 {
@@ -116,6 +130,10 @@ impl Reducible for UiState {
                             s.version += 1;
                         }
                         FromWorker::Running(r) => s.running = r,
+                        FromWorker::Preview(p) => {
+                            s.preview = Some(p);
+                            s.version += 1;
+                        }
                         FromWorker::Error(e) => {
                             s.error = Some(e);
                             s.running = false;
@@ -123,7 +141,13 @@ impl Reducible for UiState {
                     }
                 }
             }
-            Action::SetConfig(c) => s.config = c,
+            Action::SetConfig(c) => {
+                let k = c.latents;
+                if s.view_dims.0 >= k || s.view_dims.1 >= k {
+                    s.view_dims = (0, 1.min(k - 1));
+                }
+                s.config = c;
+            }
             Action::SetBackendRequest(r) => s.backend_request = r,
             Action::SetRunning(r) => s.running = r,
             Action::SetDelay(d) => s.delay_ms = d,
@@ -136,6 +160,10 @@ impl Reducible for UiState {
             }
             Action::ShowError(e) => s.error = Some(e),
             Action::DismissError => s.error = None,
+            Action::SetViewDims(a, b) => {
+                s.view_dims = (a, b);
+                s.version += 1;
+            }
         }
         Rc::new(s)
     }

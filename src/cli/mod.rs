@@ -1,6 +1,7 @@
 //! The native command-line program's subcommands (clap). Each file is one subcommand group;
 //! `src/bin/disentangle-lab.rs` only parses and dispatches.
 
+pub mod bench;
 pub mod data;
 pub mod metrics;
 pub mod train;
@@ -30,6 +31,8 @@ pub enum Command {
     /// Generate the 2-D data sets.
     #[command(subcommand)]
     Data(data::DataCmd),
+    /// Print speed figures: rendering, training steps/s per model × data set × backend, metrics.
+    Bench(bench::BenchArgs),
     /// Compute disentanglement metrics from exported codes.
     #[command(subcommand)]
     Metrics(metrics::MetricsCmd),
@@ -44,6 +47,7 @@ pub fn main_with_args(args: Vec<String>) -> i32 {
     };
     let result = match cli.command {
         Command::Train(a) => train::run_train(a),
+        Command::Bench(a) => bench::run_bench(a),
         Command::Dsprites(c) => data::run_dsprites(c),
         Command::Data(c) => data::run_data(c),
         Command::Metrics(c) => metrics::run_metrics(c),
@@ -64,7 +68,11 @@ fn usage_error(e: clap::Error, args: &[String]) -> i32 {
         || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     {
         let _ = e.print();
-        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 };
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            2
+        } else {
+            0
+        };
     }
     let rendered = e.render().to_string();
     let mut line = rendered
@@ -78,7 +86,10 @@ fn usage_error(e: clap::Error, args: &[String]) -> i32 {
         line.push(' ');
         line.push_str(p.trim());
     }
-    if matches!(e.kind(), ErrorKind::UnknownArgument | ErrorKind::InvalidSubcommand) {
+    if matches!(
+        e.kind(),
+        ErrorKind::UnknownArgument | ErrorKind::InvalidSubcommand
+    ) {
         line.push_str(&format!(" (valid: {})", valid_words(args).join(", ")));
     }
     eprintln!("{line}");
@@ -94,7 +105,10 @@ fn valid_words(args: &[String]) -> Vec<String> {
             None => break,
         }
     }
-    let subs: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
     if !subs.is_empty() {
         return subs;
     }

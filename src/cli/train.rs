@@ -7,13 +7,15 @@ use serde_json::json;
 
 use super::CliResult;
 use crate::data::subset::DspritesSubset;
+use crate::io::npy::{to_npy_bytes, NpyValues};
 use crate::objective::dd::Divergence;
 use crate::objective::tc::Estimator;
-use crate::io::npy::{to_npy_bytes, NpyValues};
+use crate::objective::TermName;
 use crate::train::config::prior_by_name;
 use crate::train::evaluate::{final_metrics, Codes, GroundTruth};
-use crate::objective::TermName;
-use crate::train::{backend, BackendChoice, DatasetKind, ModelKind, TermCurves, TrainConfig, Trainer};
+use crate::train::{
+    backend, BackendChoice, DatasetKind, ModelKind, TermCurves, TrainConfig, Trainer,
+};
 
 /// Flags of `train`; unset ones take [`TrainConfig::default`]'s values.
 #[derive(clap::Args, Debug)]
@@ -122,7 +124,7 @@ pub fn run_train(args: TrainArgs) -> CliResult {
     while trainer.step_count() < args.steps {
         trainer.step();
         let done = trainer.step_count();
-        if done % args.readback_every == 0 || done == args.steps {
+        if done.is_multiple_of(args.readback_every) || done == args.steps {
             match pollster::block_on(trainer.snapshot(0)) {
                 Ok(s) => curves.extend(&s.curves),
                 Err(e) => {
@@ -136,7 +138,12 @@ pub fn run_train(args: TrainArgs) -> CliResult {
     let terms: serde_json::Map<String, serde_json::Value> = trainer
         .term_names()
         .iter()
-        .map(|&n| (n.key().to_string(), json!(curves.get(n).unwrap_or_default())))
+        .map(|&n| {
+            (
+                n.key().to_string(),
+                json!(curves.get(n).unwrap_or_default()),
+            )
+        })
         .collect();
     let metrics = if error.is_none() {
         let (codes, truth) = pollster::block_on(trainer.encode_all()).map_err(|e| e.to_string())?;
@@ -159,7 +166,8 @@ pub fn run_train(args: TrainArgs) -> CliResult {
         "error": error,
     });
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-    std::fs::write(&args.out, text).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    std::fs::write(&args.out, text)
+        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     match error {
         Some(e) => Err(e),
         None => Ok(()),

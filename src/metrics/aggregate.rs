@@ -46,7 +46,9 @@ mod tests {
         let (m, s) = (0.5f64, 2.0f64);
         let means = Matrix::from_vec(3, 1, vec![m; 3]).unwrap();
         let logvars = Matrix::from_vec(3, 1, vec![(s * s).ln(); 3]).unwrap();
-        let got = kl_prior_to_aggregate(&Prior::Normal, &means, &logvars, 200_000, &mut Rng::new(1)).unwrap();
+        let got =
+            kl_prior_to_aggregate(&Prior::Normal, &means, &logvars, 200_000, &mut Rng::new(1))
+                .unwrap();
         let want = s.ln() + (1.0 + m * m) / (2.0 * s * s) - 0.5;
         // Monte Carlo standard error here is ≈ 0.002.
         assert!((got - want).abs() < 0.01, "{got} vs {want}");
@@ -56,9 +58,12 @@ mod tests {
     fn is_near_zero_when_q_is_the_prior_and_refuses_nan() {
         let means = Matrix::from_vec(1, 2, vec![0.0; 2]).unwrap();
         let logvars = Matrix::from_vec(1, 2, vec![0.0; 2]).unwrap();
-        let got = kl_prior_to_aggregate(&Prior::Normal, &means, &logvars, 1000, &mut Rng::new(2)).unwrap();
+        let got = kl_prior_to_aggregate(&Prior::Normal, &means, &logvars, 1000, &mut Rng::new(2))
+            .unwrap();
         assert!(got.abs() < 1e-9, "{got}");
         let bad = Matrix::from_vec(1, 2, vec![f64::NAN, 0.0]).unwrap();
-        assert!(kl_prior_to_aggregate(&Prior::Normal, &bad, &logvars, 10, &mut Rng::new(2)).is_err());
+        assert!(
+            kl_prior_to_aggregate(&Prior::Normal, &bad, &logvars, 10, &mut Rng::new(2)).is_err()
+        );
     }
 }

@@ -45,6 +45,8 @@ pub struct VaeConfig {
 }
 
 /// The encoder network (outputs 2K numbers: μ and log σ²).
+// One per model, built once: the variants' size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Encoder {
     /// MLP on [x, u].
@@ -54,6 +56,7 @@ pub enum Encoder {
 }
 
 /// The decoder network (Gaussian means or Bernoulli logits).
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Decoder {
     /// MLP to Gaussian means.
@@ -92,11 +95,18 @@ impl VaeConfig {
     pub fn init(&self, device: &Device) -> Vae {
         let (encoder, decoder) = match self.net {
             NetKind::Mlp => {
-                let enc = MlpConfig::new(self.d_data + self.d_aux, self.hidden.clone(), 2 * self.latents);
+                let enc = MlpConfig::new(
+                    self.d_data + self.d_aux,
+                    self.hidden.clone(),
+                    2 * self.latents,
+                );
                 let mut dec_hidden = self.hidden.clone();
                 dec_hidden.reverse();
                 let dec = MlpConfig::new(self.latents, dec_hidden, self.d_data);
-                (Encoder::Mlp(enc.init(device)), Decoder::Mlp(dec.init(device)))
+                (
+                    Encoder::Mlp(enc.init(device)),
+                    Decoder::Mlp(dec.init(device)),
+                )
             }
             NetKind::Conv(size) => {
                 let (e, d) = conv::init(size, self.latents, device);
@@ -105,7 +115,12 @@ impl VaeConfig {
         };
         let learned = matches!(self.net, NetKind::Mlp) && self.obs_var.is_none();
         let obs_logvar = learned.then(|| Param::from_tensor(Tensor::zeros([self.d_data], device)));
-        Vae { encoder, decoder, obs_logvar, fixed_obs_logvar: self.obs_var.unwrap_or(1.0).ln() }
+        Vae {
+            encoder,
+            decoder,
+            obs_logvar,
+            fixed_obs_logvar: self.obs_var.unwrap_or(1.0).ln(),
+        }
     }
 }
 
@@ -121,7 +136,7 @@ impl Vae {
         }; // [batch, 2K]
         let k = h.dims()[1] / 2;
         let mu = h.clone().narrow(1, 0, k); // [batch, K]
-        // Clamp keeps exp(logvar) finite early in training, when the encoder can overshoot.
+                                            // Clamp keeps exp(logvar) finite early in training, when the encoder can overshoot.
         let logvar = h.narrow(1, k, k).clamp(-12.0, 8.0); // [batch, K]
         (mu, logvar)
     }
@@ -146,7 +161,12 @@ impl Vae {
         let eps = mu.random_like(Distribution::Normal(0.0, 1.0)); // [batch, K]
         let z = mu.clone() + logvar.clone().mul_scalar(0.5).exp() * eps; // [batch, K]
         let decoded = self.decode(z.clone()); // [batch, D]
-        VaeOutput { mu, logvar, z, decoded }
+        VaeOutput {
+            mu,
+            logvar,
+            z,
+            decoded,
+        }
     }
 
     /// Images in [0, 1] that the decoder means for `z` (Bernoulli: sigmoid of the logits).

@@ -47,11 +47,6 @@ pub fn logsumexp_dim<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
     s.log() + m // [.., 1, ..]
 }
 
-/// Density of N(0, I₂) at (x, y): exp(−(x² + y²)/2) / 2π. Used to shade the prior in plots.
-pub fn standard_normal_pdf_2d(x: f64, y: f64) -> f64 {
-    (-(x * x + y * y) / 2.0).exp() / (2.0 * std::f64::consts::PI)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -149,11 +149,7 @@ pub fn terms_row(values: Vec<Tensor<1>>) -> Tensor<2> {
 ///
 /// # Shapes
 /// - `recon_nll`: `[B]`; `enc`: `[B, K]` fields
-pub fn beta_vae(
-    recon_nll: Tensor<1>,
-    enc: &Encoded,
-    weights: &Weights,
-) -> ObjectiveOutput {
+pub fn beta_vae(recon_nll: Tensor<1>, enc: &Encoded, weights: &Weights) -> ObjectiveOutput {
     let kl = gaussian::kl_to_standard_normal(enc.mu.clone(), enc.logvar.clone()); // [B]
     let recon = recon_nll.mean(); // [1]
     let kl = kl.mean(); // [1]

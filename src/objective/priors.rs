@@ -66,6 +66,20 @@ impl Prior {
         lgamma((nu + 1.0) / 2.0) - lgamma(nu / 2.0) - 0.5 * (nu * std::f64::consts::PI).ln()
     }
 
+    /// The prior's marginal over latent dimensions `(a, b)`, for drawing it in a 2-D panel.
+    /// Exact for the factorised priors; the mixture is only defined in 2-D, where it is itself.
+    pub fn marginal_2d(&self, a: usize, b: usize) -> Prior {
+        match self {
+            Prior::Anisotropic { scales } => Prior::Anisotropic {
+                scales: vec![
+                    scales.get(a).copied().unwrap_or(1.0),
+                    scales.get(b).copied().unwrap_or(1.0),
+                ],
+            },
+            other => other.clone(),
+        }
+    }
+
     /// Checks the parameters and that they fit `latents` dimensions.
     pub fn validate(&self, latents: usize) -> Result<(), String> {
         let positive = |name: &str, v: f64| {

@@ -20,16 +20,26 @@ pub struct Weights {
 
 impl Default for Weights {
     fn default() -> Self {
-        Self { alpha: 1.0, beta: 1.0, gamma: 1.0 }
+        Self {
+            alpha: 1.0,
+            beta: 1.0,
+            gamma: 1.0,
+        }
     }
 }
 
 impl Weights {
     /// Checks every weight is finite and in `[0, MAX_WEIGHT]`, naming the first that is not.
     pub fn validate(&self) -> Result<(), String> {
-        for (name, v) in [("alpha", self.alpha), ("beta", self.beta), ("gamma", self.gamma)] {
+        for (name, v) in [
+            ("alpha", self.alpha),
+            ("beta", self.beta),
+            ("gamma", self.gamma),
+        ] {
             if !v.is_finite() || !(0.0..=MAX_WEIGHT).contains(&v) {
-                return Err(format!("{name} = {v} is out of range: weights must lie in [0, {MAX_WEIGHT}]"));
+                return Err(format!(
+                    "{name} = {v} is out of range: weights must lie in [0, {MAX_WEIGHT}]"
+                ));
             }
         }
         Ok(())
@@ -44,9 +54,18 @@ mod tests {
     fn validate_refuses_negative_nan_and_huge() {
         assert!(Weights::default().validate().is_ok());
         let bad = [
-            Weights { beta: -1.0, ..Weights::default() },
-            Weights { alpha: f64::NAN, ..Weights::default() },
-            Weights { gamma: 1e9, ..Weights::default() },
+            Weights {
+                beta: -1.0,
+                ..Weights::default()
+            },
+            Weights {
+                alpha: f64::NAN,
+                ..Weights::default()
+            },
+            Weights {
+                gamma: 1e9,
+                ..Weights::default()
+            },
         ];
         for w in bad {
             let err = w.validate().unwrap_err();

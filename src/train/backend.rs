@@ -18,7 +18,11 @@ pub enum BackendChoice {
 
 impl BackendChoice {
     /// Every backend, in menu order.
-    pub const ALL: [BackendChoice; 3] = [BackendChoice::Wgpu, BackendChoice::Ndarray, BackendChoice::Flex];
+    pub const ALL: [BackendChoice; 3] = [
+        BackendChoice::Wgpu,
+        BackendChoice::Ndarray,
+        BackendChoice::Flex,
+    ];
 
     /// Short name for the command line and share links.
     pub fn key(self) -> &'static str {
@@ -40,10 +44,14 @@ impl BackendChoice {
 
     /// Parses [`Self::key`]; the error names the valid choices.
     pub fn parse(s: &str) -> Result<Self, String> {
-        Self::ALL.iter().copied().find(|b| b.key() == s).ok_or_else(|| {
-            let names: Vec<&str> = Self::ALL.iter().map(|b| b.key()).collect();
-            format!("unknown backend '{s}' (valid: {})", names.join(", "))
-        })
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|b| b.key() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|b| b.key()).collect();
+                format!("unknown backend '{s}' (valid: {})", names.join(", "))
+            })
     }
 
     /// True for the CPU backends.

@@ -24,7 +24,11 @@ pub enum DatasetKind {
 
 impl DatasetKind {
     /// Every data set, in menu order.
-    pub const ALL: [DatasetKind; 3] = [DatasetKind::Pinwheel, DatasetKind::Ivae, DatasetKind::Dsprites];
+    pub const ALL: [DatasetKind; 3] = [
+        DatasetKind::Pinwheel,
+        DatasetKind::Ivae,
+        DatasetKind::Dsprites,
+    ];
 
     /// Short name used on the command line and in share links.
     pub fn key(self) -> &'static str {
@@ -98,9 +102,61 @@ impl ModelKind {
     pub fn parse(s: &str) -> Result<Self, String> {
         parse_key(s, &Self::ALL, Self::key, "model")
     }
+
+    /// Display name.
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelKind::Vae => "VAE",
+            ModelKind::BetaVae => "β-VAE",
+            ModelKind::BetaTcvae => "β-TCVAE",
+            ModelKind::FactorVae => "FactorVAE",
+            ModelKind::Dd => "Disentangling Disentanglement",
+            ModelKind::Ivae => "iVAE",
+        }
+    }
+
+    /// One line on what the objective is, with its paper.
+    pub fn help(self) -> &'static str {
+        match self {
+            ModelKind::Vae => "The ELBO: reconstruction + KL(q(z|x) ‖ p(z)) (Kingma & Welling 2014).",
+            ModelKind::BetaVae => "Reconstruction + β·KL: larger β pushes q(z|x) towards the prior (Higgins et al. 2017).",
+            ModelKind::BetaTcvae => "Splits the KL into index-code MI, total correlation and dimension-wise KL, weighted α, β, γ (Chen et al. 2018).",
+            ModelKind::FactorVae => "ELBO + γ·TC, the total correlation estimated by a discriminator on permuted latents (Kim & Mnih 2018).",
+            ModelKind::Dd => "Reconstruction + β·KL + α·D(q(z), p(z)): match the aggregate posterior to a chosen prior (Mathieu et al. 2019).",
+            ModelKind::Ivae => "A prior p(z|u) conditioned on the segment label u makes the latents identifiable (Khemakhem et al. 2020).",
+        }
+    }
+
+    /// What α, β and γ weight in this objective (`None`: the weight is not used).
+    pub fn weight_roles(self) -> [Option<&'static str>; 3] {
+        match self {
+            ModelKind::Vae | ModelKind::Ivae => [None, None, None],
+            ModelKind::BetaVae => [None, Some("KL(q(z|x) ‖ p(z))"), None],
+            ModelKind::BetaTcvae => [
+                Some("index-code mutual information I(x; z)"),
+                Some("total correlation: dependence between latents"),
+                Some("dimension-wise KL to the prior"),
+            ],
+            ModelKind::FactorVae => [
+                None,
+                None,
+                Some("the discriminator's total-correlation estimate (paper: 10–100)"),
+            ],
+            ModelKind::Dd => [
+                Some("D(q(z), p(z)): aggregate posterior vs prior"),
+                Some("KL(q(z|x) ‖ p(z)) per point"),
+                None,
+            ],
+        }
+    }
 }
 
-fn parse_key<T: Copy>(s: &str, all: &[T], key: fn(T) -> &'static str, what: &str) -> Result<T, String> {
+fn parse_key<T: Copy>(
+    s: &str,
+    all: &[T],
+    key: fn(T) -> &'static str,
+    what: &str,
+) -> Result<T, String> {
     all.iter().copied().find(|&v| key(v) == s).ok_or_else(|| {
         let names: Vec<&str> = all.iter().map(|&v| key(v)).collect();
         format!("unknown {what} '{s}' (valid: {})", names.join(", "))
@@ -151,7 +207,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             dataset: DatasetKind::Pinwheel,
-            model: ModelKind::Vae,
+            model: ModelKind::BetaVae,
             weights: Weights::default(),
             lr: 1e-3,
             batch: 400,
@@ -172,7 +228,11 @@ impl TrainConfig {
     /// The weights the objective actually applies: the plain VAE and iVAE fix them at 1.
     pub fn effective_weights(&self) -> Weights {
         match self.model {
-            ModelKind::Vae | ModelKind::Ivae => Weights { alpha: 1.0, beta: 1.0, gamma: 1.0 },
+            ModelKind::Vae | ModelKind::Ivae => Weights {
+                alpha: 1.0,
+                beta: 1.0,
+                gamma: 1.0,
+            },
             _ => self.weights,
         }
     }
@@ -181,16 +241,28 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<(), String> {
         self.weights.validate()?;
         if !self.lr.is_finite() || self.lr <= 0.0 || self.lr > 1.0 {
-            return Err(format!("lr = {} is out of range: it must lie in (0, 1]", self.lr));
+            return Err(format!(
+                "lr = {} is out of range: it must lie in (0, 1]",
+                self.lr
+            ));
         }
         if self.batch == 0 || self.batch > MAX_BATCH {
-            return Err(format!("batch = {} is out of range: 1..={MAX_BATCH}", self.batch));
+            return Err(format!(
+                "batch = {} is out of range: 1..={MAX_BATCH}",
+                self.batch
+            ));
         }
         if self.latents == 0 || self.latents > MAX_LATENTS {
-            return Err(format!("latents = {} is out of range: 1..={MAX_LATENTS}", self.latents));
+            return Err(format!(
+                "latents = {} is out of range: 1..={MAX_LATENTS}",
+                self.latents
+            ));
         }
         if self.hidden.is_empty() || self.hidden.iter().any(|&h| h == 0 || h > 4096) {
-            return Err(format!("hidden = {:?}: give 1 or more widths in 1..=4096", self.hidden));
+            return Err(format!(
+                "hidden = {:?}: give 1 or more widths in 1..=4096",
+                self.hidden
+            ));
         }
         if self.model == ModelKind::Ivae && self.dataset != DatasetKind::Ivae {
             return Err(format!(
@@ -202,12 +274,55 @@ impl TrainConfig {
             return Err("β-TCVAE's minibatch estimators need a batch of at least 2".into());
         }
         if self.model == ModelKind::Dd {
-            self.prior.validate(self.latents).map_err(|e| format!("prior: {e}"))?;
+            self.prior
+                .validate(self.latents)
+                .map_err(|e| format!("prior: {e}"))?;
         }
-        if self.dataset == DatasetKind::Ivae && !(1..=crate::data::ivae::MAX_DIM).contains(&self.ivae.dim) {
-            return Err(format!("iVAE dimension {} is out of range 1..={}", self.ivae.dim, crate::data::ivae::MAX_DIM));
+        if self.dataset == DatasetKind::Ivae
+            && !(1..=crate::data::ivae::MAX_DIM).contains(&self.ivae.dim)
+        {
+            return Err(format!(
+                "iVAE dimension {} is out of range 1..={}",
+                self.ivae.dim,
+                crate::data::ivae::MAX_DIM
+            ));
         }
         Ok(())
+    }
+}
+
+/// Names of the priors on the command line and in the page, in menu order.
+pub const PRIOR_NAMES: [&str; 4] = ["normal", "anisotropic", "student-t", "mixture"];
+
+/// The prior named `name` with its documented default parameters for `latents` dimensions:
+/// anisotropic = [`Prior::anisotropic_default`], Student-t ν = 9 (DD on dSprites),
+/// mixture = DD's 4-component pinwheel prior (2-D only).
+pub fn prior_by_name(name: &str, latents: usize) -> Result<Prior, String> {
+    let prior = match name {
+        "normal" => Prior::Normal,
+        "anisotropic" => Prior::anisotropic_default(latents),
+        "student-t" => Prior::StudentT { nu: 9.0 },
+        "mixture" => Prior::pinwheel(),
+        _ => {
+            return Err(format!(
+                "unknown prior '{name}' (valid: {})",
+                PRIOR_NAMES.join(", ")
+            ))
+        }
+    };
+    prior
+        .validate(latents)
+        .map_err(|e| format!("prior {name}: {e}"))?;
+    Ok(prior)
+}
+
+/// The short name of a prior's kind.
+pub fn prior_name(prior: &Prior) -> &'static str {
+    match prior {
+        Prior::Normal => "normal",
+        Prior::Anisotropic { .. } => "anisotropic",
+        Prior::StudentT { .. } => "student-t",
+        Prior::Mixture { .. } => "mixture",
     }
 }
 
@@ -226,46 +341,33 @@ mod tests {
 
     #[test]
     fn config_json_round_trips_and_missing_fields_take_defaults() {
-        let c = TrainConfig { seed: 9, ..TrainConfig::default() };
+        let c = TrainConfig {
+            seed: 9,
+            ..TrainConfig::default()
+        };
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), c);
         let partial: TrainConfig = serde_json::from_str(r#"{"seed": 3}"#).unwrap();
-        assert_eq!(partial, TrainConfig { seed: 3, ..TrainConfig::default() });
+        assert_eq!(
+            partial,
+            TrainConfig {
+                seed: 3,
+                ..TrainConfig::default()
+            }
+        );
     }
 
     #[test]
     fn validate_names_bad_settings() {
-        let bad = TrainConfig { lr: -1.0, ..TrainConfig::default() };
+        let bad = TrainConfig {
+            lr: -1.0,
+            ..TrainConfig::default()
+        };
         assert!(bad.validate().unwrap_err().contains("lr"));
-        let bad = TrainConfig { latents: 0, ..TrainConfig::default() };
+        let bad = TrainConfig {
+            latents: 0,
+            ..TrainConfig::default()
+        };
         assert!(bad.validate().unwrap_err().contains("latents"));
-    }
-}
-
-/// Names of the priors on the command line and in the page, in menu order.
-pub const PRIOR_NAMES: [&str; 4] = ["normal", "anisotropic", "student-t", "mixture"];
-
-/// The prior named `name` with its documented default parameters for `latents` dimensions:
-/// anisotropic = [`Prior::anisotropic_default`], Student-t ν = 9 (DD on dSprites),
-/// mixture = DD's 4-component pinwheel prior (2-D only).
-pub fn prior_by_name(name: &str, latents: usize) -> Result<Prior, String> {
-    let prior = match name {
-        "normal" => Prior::Normal,
-        "anisotropic" => Prior::anisotropic_default(latents),
-        "student-t" => Prior::StudentT { nu: 9.0 },
-        "mixture" => Prior::pinwheel(),
-        _ => return Err(format!("unknown prior '{name}' (valid: {})", PRIOR_NAMES.join(", "))),
-    };
-    prior.validate(latents).map_err(|e| format!("prior {name}: {e}"))?;
-    Ok(prior)
-}
-
-/// The short name of a prior's kind.
-pub fn prior_name(prior: &Prior) -> &'static str {
-    match prior {
-        Prior::Normal => "normal",
-        Prior::Anisotropic { .. } => "anisotropic",
-        Prior::StudentT { .. } => "student-t",
-        Prior::Mixture { .. } => "mixture",
     }
 }

@@ -56,8 +56,12 @@ impl Codes {
     }
 
     fn matrix(&self, v: &[f32]) -> Matrix {
-        Matrix::from_vec(self.len(), self.latents, v.iter().map(|&x| x as f64).collect())
-            .expect("codes are N × K by construction")
+        Matrix::from_vec(
+            self.len(),
+            self.latents,
+            v.iter().map(|&x| x as f64).collect(),
+        )
+        .expect("codes are N × K by construction")
     }
 }
 
@@ -69,20 +73,29 @@ impl Trainer {
         let device = self.device().clone().inner();
         let data = self.data_ref();
         let k = self.config().latents;
-        let mut codes = Codes { latents: k, means: Vec::new(), logvars: Vec::new(), samples: Vec::new() };
+        let mut codes = Codes {
+            latents: k,
+            means: Vec::new(),
+            logvars: Vec::new(),
+            samples: Vec::new(),
+        };
         let mut rng = Rng::derive(self.config().seed, 11);
         let (truth, n) = match data {
             DataSource::Vector(v) => {
                 let truth = match &v.truth {
                     Truth::Classes(c) => GroundTruth::Classes(c.clone()),
-                    Truth::Sources { s, dim, segment } => {
-                        GroundTruth::Sources { s: s.clone(), dim: *dim, segment: segment.clone() }
-                    }
+                    Truth::Sources { s, dim, segment } => GroundTruth::Sources {
+                        s: s.clone(),
+                        dim: *dim,
+                        segment: segment.clone(),
+                    },
                 };
                 (truth, v.len)
             }
             DataSource::Images(img) => {
-                let f = (0..img.subset.len()).map(|i| img.subset.factors(i).classes().map(|c| c as u32)).collect();
+                let f = (0..img.subset.len())
+                    .map(|i| img.subset.factors(i).classes().map(|c| c as u32))
+                    .collect();
                 (GroundTruth::Factors(f), img.subset.len())
             }
         };
@@ -100,7 +113,8 @@ impl Trainer {
                 DataSource::Images(img) => {
                     buf.resize(len * IMAGE_PIXELS, 0.0);
                     let mut factors = vec![Default::default(); len];
-                    img.subset.render_range(start..start + len, &mut buf, &mut factors);
+                    img.subset
+                        .render_range(start..start + len, &mut buf, &mut factors);
                     Tensor::from_data(TensorData::new(buf.clone(), [len, IMAGE_PIXELS]), &device)
                 }
             };
@@ -108,7 +122,9 @@ impl Trainer {
             let mu = read_f32(mu).await?;
             let logvar = read_f32(logvar).await?;
             for (m, lv) in mu.iter().zip(&logvar) {
-                codes.samples.push(m + (0.5 * lv).exp() * rng.normal() as f32);
+                codes
+                    .samples
+                    .push(m + (0.5 * lv).exp() * rng.normal() as f32);
             }
             codes.means.extend(mu);
             codes.logvars.extend(logvar);
@@ -121,7 +137,11 @@ impl Trainer {
 /// dSprites: dlib MIG, FactorVAE score, active units (Chen MIG on request, being slow);
 /// iVAE: MCC (Pearson, Spearman) on samples as the reference does, and on means;
 /// pinwheel: D(q(z), p(z)) = KL(p ‖ q) against the run's prior.
-pub fn final_metrics(trainer: &Trainer, codes: &Codes, truth: &GroundTruth) -> Result<Value, String> {
+pub fn final_metrics(
+    trainer: &Trainer,
+    codes: &Codes,
+    truth: &GroundTruth,
+) -> Result<Value, String> {
     let means = codes.matrix(&codes.means);
     let logvars = codes.matrix(&codes.logvars);
     let samples = codes.matrix(&codes.samples);
@@ -130,10 +150,19 @@ pub fn final_metrics(trainer: &Trainer, codes: &Codes, truth: &GroundTruth) -> R
     let active_count = active.iter().filter(|&&a| a).count();
     match truth {
         GroundTruth::Factors(f) => {
-            let factors = Matrix::from_vec(f.len(), 5, f.iter().flat_map(|r| r.map(|c| c as f64)).collect())?;
+            let factors = Matrix::from_vec(
+                f.len(),
+                5,
+                f.iter().flat_map(|r| r.map(|c| c as f64)).collect(),
+            )?;
             let mut rng = Rng::derive(seed, 21);
             let mut table = FactorTable::new(means.clone(), &factors)?;
-            let mig = metrics::mig_sampled(&mut table, metrics::DLIB_MIG_NUM_TRAIN, metrics::DLIB_NUM_BINS, &mut rng)?;
+            let mig = metrics::mig_sampled(
+                &mut table,
+                metrics::DLIB_MIG_NUM_TRAIN,
+                metrics::DLIB_NUM_BINS,
+                &mut rng,
+            )?;
             let fv = metrics::factor_vae_score(&mut table, &FactorVaeConfig::default(), &mut rng)?;
             Ok(json!({
                 "mig": mig.mig, "mig_protocol": "dlib (means, 20 bins, 10,000 points)",
@@ -143,7 +172,8 @@ pub fn final_metrics(trainer: &Trainer, codes: &Codes, truth: &GroundTruth) -> R
             }))
         }
         GroundTruth::Sources { s, dim, .. } => {
-            let sources = Matrix::from_vec(s.len() / dim, *dim, s.iter().map(|&v| v as f64).collect())?;
+            let sources =
+                Matrix::from_vec(s.len() / dim, *dim, s.iter().map(|&v| v as f64).collect())?;
             let on_samples = metrics::mcc(&sources, &samples, CorrMethod::Pearson)?;
             let spearman = metrics::mcc(&sources, &samples, CorrMethod::Spearman)?;
             let on_means = metrics::mcc(&sources, &means, CorrMethod::Pearson)?;
@@ -157,7 +187,13 @@ pub fn final_metrics(trainer: &Trainer, codes: &Codes, truth: &GroundTruth) -> R
         }
         GroundTruth::Classes(_) => {
             let prior = &trainer.config().prior;
-            let d = aggregate::kl_prior_to_aggregate(prior, &means, &logvars, 4000, &mut Rng::derive(seed, 31))?;
+            let d = aggregate::kl_prior_to_aggregate(
+                prior,
+                &means,
+                &logvars,
+                4000,
+                &mut Rng::derive(seed, 31),
+            )?;
             Ok(json!({
                 "divergence_kl_p_q": d,
                 "divergence_protocol": format!("KL(p ‖ q(z)) over the whole set, 4,000 samples of the {} prior", crate::train::config::prior_name(prior)),

@@ -8,6 +8,7 @@ pub mod backend;
 pub mod config;
 pub mod evaluate;
 pub mod model;
+pub mod preview;
 pub mod snapshot;
 pub mod source;
 pub mod trainer;

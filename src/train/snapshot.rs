@@ -18,7 +18,10 @@ pub struct TermCurves {
 impl TermCurves {
     /// The values of one term, if present.
     pub fn get(&self, name: TermName) -> Option<&[f32]> {
-        self.names.iter().position(|&n| n == name).map(|i| self.values[i].as_slice())
+        self.names
+            .iter()
+            .position(|&n| n == name)
+            .map(|i| self.values[i].as_slice())
     }
 
     /// Number of steps covered.

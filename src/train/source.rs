@@ -52,6 +52,8 @@ pub struct ImageData {
 }
 
 /// What the trainer trains on.
+// One per trainer: the variants' size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum DataSource {
     /// Points in R^D (pinwheel, iVAE sources).
     Vector(VectorData),
@@ -90,7 +92,11 @@ impl DataSource {
                 let x: Vec<f32> = d.x.iter().map(|&v| v as f32).collect();
                 let s = d.s.iter().map(|&v| v as f32).collect();
                 let segs = d.config.segments;
-                let truth = Truth::Sources { s, dim: d.config.dim, segment: d.segment.clone() };
+                let truth = Truth::Sources {
+                    s,
+                    dim: d.config.dim,
+                    segment: d.segment.clone(),
+                };
                 (x, d.config.dim, truth, Some((d.segment, segs)))
             }
             DatasetKind::Dsprites => {
@@ -98,7 +104,11 @@ impl DataSource {
                 if subset.is_empty() {
                     return Err("the dSprites subset is empty".into());
                 }
-                return Ok(DataSource::Images(ImageData { subset, buf: Vec::new(), factors: Vec::new() }));
+                return Ok(DataSource::Images(ImageData {
+                    subset,
+                    buf: Vec::new(),
+                    factors: Vec::new(),
+                }));
             }
         };
         let len = x.len() / dim;
@@ -110,7 +120,13 @@ impl DataSource {
             .filter(|_| config.model == ModelKind::Ivae)
             .map(|(labels, classes)| one_hot(&labels, classes, device));
         let x = Tensor::<2>::from_data(TensorData::new(x, [len, dim]), device);
-        Ok(DataSource::Vector(VectorData { x, aux, truth, len, dim }))
+        Ok(DataSource::Vector(VectorData {
+            x,
+            aux,
+            truth,
+            len,
+            dim,
+        }))
     }
 
     /// Number of points N.
@@ -150,9 +166,13 @@ impl DataSource {
                 let (x, aux) = if batch >= v.len {
                     (v.x.clone(), v.aux.clone())
                 } else {
-                    let idx: Vec<i64> = (0..batch).map(|_| rng.below(v.len as u64) as i64).collect();
+                    let idx: Vec<i64> =
+                        (0..batch).map(|_| rng.below(v.len as u64) as i64).collect();
                     let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [batch]), device);
-                    (v.x.clone().select(0, idx.clone()), v.aux.clone().map(|a| a.select(0, idx)))
+                    (
+                        v.x.clone().select(0, idx.clone()),
+                        v.aux.clone().map(|a| a.select(0, idx)),
+                    )
                 };
                 let x_enc = match &aux {
                     Some(u) => Tensor::cat(vec![x.clone(), u.clone()], 1),
@@ -164,8 +184,15 @@ impl DataSource {
                 img.buf.resize(batch * IMAGE_PIXELS, 0.0);
                 img.factors.resize(batch, Factors::default());
                 img.subset.sample_batch(rng, &mut img.buf, &mut img.factors);
-                let x = Tensor::<2>::from_data(TensorData::new(img.buf.clone(), [batch, IMAGE_PIXELS]), device);
-                Batch { x: x.clone(), x_enc: x, aux: None }
+                let x = Tensor::<2>::from_data(
+                    TensorData::new(img.buf.clone(), [batch, IMAGE_PIXELS]),
+                    device,
+                );
+                Batch {
+                    x: x.clone(),
+                    x_enc: x,
+                    aux: None,
+                }
             }
         }
     }
@@ -182,7 +209,10 @@ impl DataSource {
                 idx.truncate(n);
                 idx.sort_unstable();
                 let labels = idx.iter().map(|&i| v.label(i)).collect();
-                let t = Tensor::<1, Int>::from_data(TensorData::new(idx.iter().map(|&i| i as i64).collect::<Vec<_>>(), [n]), device);
+                let t = Tensor::<1, Int>::from_data(
+                    TensorData::new(idx.iter().map(|&i| i as i64).collect::<Vec<_>>(), [n]),
+                    device,
+                );
                 let x = v.x.clone().select(0, t.clone());
                 let x_enc = match &v.aux {
                     Some(a) => Tensor::cat(vec![x, a.clone().select(0, t)], 1),
@@ -195,7 +225,10 @@ impl DataSource {
                 let mut factors = vec![Factors::default(); n];
                 img.subset.sample_batch(&mut rng, &mut buf, &mut factors);
                 let labels = factors.iter().map(|f| f.shape as u32).collect();
-                (Tensor::from_data(TensorData::new(buf, [n, IMAGE_PIXELS]), device), labels)
+                (
+                    Tensor::from_data(TensorData::new(buf, [n, IMAGE_PIXELS]), device),
+                    labels,
+                )
             }
         }
     }

@@ -135,7 +135,12 @@ impl Trainer {
             ModelKind::Dd => dd::TERMS,
             _ => objective::BETA_VAE_TERMS,
         };
-        let last_good = GoodState { model: model.clone(), optim: optim.clone(), critic: critic.clone(), step: 0 };
+        let last_good = GoodState {
+            model: model.clone(),
+            optim: optim.clone(),
+            critic: critic.clone(),
+            step: 0,
+        };
         Ok(Self {
             rng: Rng::derive(config.seed, 1),
             config,
@@ -177,20 +182,28 @@ impl Trainer {
 
     /// Changes the learning rate from the next step on.
     pub fn set_lr(&mut self, lr: f64) -> Result<(), String> {
-        TrainConfig { lr, ..self.config.clone() }.validate()?;
+        TrainConfig {
+            lr,
+            ..self.config.clone()
+        }
+        .validate()?;
         self.config.lr = lr;
         Ok(())
     }
 
     fn model(&self) -> &TrainModel {
-        self.model.as_ref().expect("model is only taken inside step()")
+        self.model
+            .as_ref()
+            .expect("model is only taken inside step()")
     }
 
     /// One optimisation step (two for FactorVAE: VAE, then discriminator). Reads nothing back.
     pub fn step(&mut self) {
         let weights = self.config.effective_weights();
         // Minibatch (or the full set) on the device: x [B, D], encoder input [B, D + d_aux].
-        let batch = self.data.batch(self.config.batch, &mut self.rng, &self.device);
+        let batch = self
+            .data
+            .batch(self.config.batch, &mut self.rng, &self.device);
         let model = self.model.take().expect("model present between steps");
         // Encode, sample z by reparameterisation, decode.
         let out = model.vae.forward(batch.x_enc.clone());
@@ -219,7 +232,14 @@ impl Trainer {
     }
 
     /// The configured method's objective on one encoded batch.
-    fn objective(&mut self, model: &TrainModel, recon_nll: Tensor<1>, enc: &Encoded, batch: &Batch, w: &Weights) -> ObjectiveOutput {
+    fn objective(
+        &mut self,
+        model: &TrainModel,
+        recon_nll: Tensor<1>,
+        enc: &Encoded,
+        batch: &Batch,
+        w: &Weights,
+    ) -> ObjectiveOutput {
         match self.config.model {
             ModelKind::Vae | ModelKind::BetaVae => objective::beta_vae(recon_nll, enc, w),
             ModelKind::BetaTcvae => {
@@ -230,9 +250,19 @@ impl Trainer {
                 let critic = self.critic.as_ref().expect("FactorVAE has a discriminator");
                 factor_vae::factor_vae(recon_nll, enc, &critic.disc, w)
             }
-            ModelKind::Dd => dd::dd(recon_nll, enc, &self.config.prior, self.config.divergence, w, &mut self.rng),
+            ModelKind::Dd => dd::dd(
+                recon_nll,
+                enc,
+                &self.config.prior,
+                self.config.divergence,
+                w,
+                &mut self.rng,
+            ),
             ModelKind::Ivae => {
-                let prior = model.cond_prior.as_ref().expect("iVAE has a conditional prior");
+                let prior = model
+                    .cond_prior
+                    .as_ref()
+                    .expect("iVAE has a conditional prior");
                 let u = batch.aux.clone().expect("iVAE data carries u");
                 objective::ivae::ivae(recon_nll, enc, prior, u)
             }
@@ -241,8 +271,15 @@ impl Trainer {
 
     /// FactorVAE's discriminator step: z of this batch (real) against permute_dims of a
     /// second batch's z (fake), both detached so only the discriminator learns from it.
-    fn critic_step(&mut self, mut critic: Critic, model: &TrainModel, z: Tensor<2>) -> (Critic, Tensor<2>) {
-        let other = self.data.batch(self.config.batch, &mut self.rng, &self.device);
+    fn critic_step(
+        &mut self,
+        mut critic: Critic,
+        model: &TrainModel,
+        z: Tensor<2>,
+    ) -> (Critic, Tensor<2>) {
+        let other = self
+            .data
+            .batch(self.config.batch, &mut self.rng, &self.device);
         let z_other = model.vae.forward(other.x_enc).z.detach();
         let obj = factor_vae::discriminator_loss(&critic.disc, z, z_other, &mut self.rng);
         let grads = GradientsParams::from_grads(obj.loss.backward(), &critic.disc);
@@ -263,7 +300,10 @@ impl Trainer {
             self.optim = self.last_good.optim.clone();
             self.critic = self.last_good.critic.clone();
             self.step = self.last_good.step;
-            return Err(TrainError::NonFinite { step: first_step + bad as u64, restored_step: self.last_good.step });
+            return Err(TrainError::NonFinite {
+                step: first_step + bad as u64,
+                restored_step: self.last_good.step,
+            });
         }
         self.last_good = GoodState {
             model: self.model().clone(),
@@ -271,8 +311,18 @@ impl Trainer {
             critic: self.critic.clone(),
             step: self.step,
         };
-        let posterior = if posterior_points > 0 { Some(self.sample_posterior(posterior_points).await?) } else { None };
-        Ok(Snapshot { step: self.step, curves, posterior, weights: self.config.effective_weights(), lr: self.config.lr })
+        let posterior = if posterior_points > 0 {
+            Some(self.sample_posterior(posterior_points).await?)
+        } else {
+            None
+        };
+        Ok(Snapshot {
+            step: self.step,
+            curves,
+            posterior,
+            weights: self.config.effective_weights(),
+            lr: self.config.lr,
+        })
     }
 
     async fn read_curves(&mut self, first_step: u64) -> Result<TermCurves, TrainError> {
@@ -288,7 +338,11 @@ impl Trainer {
                 }
             }
         }
-        Ok(TermCurves { first_step, names, values })
+        Ok(TermCurves {
+            first_step,
+            names,
+            values,
+        })
     }
 
     async fn sample_posterior(&self, points: usize) -> Result<Posterior, TrainError> {
@@ -298,7 +352,11 @@ impl Trainer {
         let (mu, logvar) = vae.encode(x); // [points, K]
         let eps = mu.random_like(Distribution::Normal(0.0, 1.0));
         let z = mu + logvar.mul_scalar(0.5).exp() * eps; // [points, K]
-        Ok(Posterior { latents: self.config.latents, z: read_f32(z).await?, labels: self.shown.1[..points].to_vec() })
+        Ok(Posterior {
+            latents: self.config.latents,
+            z: read_f32(z).await?,
+            labels: self.shown.1[..points].to_vec(),
+        })
     }
 
     /// The autodiff device the trainer runs on.
@@ -324,8 +382,12 @@ fn first_non_finite(curves: &TermCurves) -> Option<usize> {
 
 /// Asynchronous readback (the only kind WebGPU allows in the page).
 pub(crate) async fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, TrainError> {
-    let data = t.into_data_async().await.map_err(|e| TrainError::Readback(format!("{e:?}")))?;
-    data.try_to_vec::<f32>().map_err(|e| TrainError::Readback(format!("{e:?}")))
+    let data = t
+        .into_data_async()
+        .await
+        .map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+    data.try_to_vec::<f32>()
+        .map_err(|e| TrainError::Readback(format!("{e:?}")))
 }
 
 #[cfg(test)]
@@ -351,9 +413,18 @@ mod tests {
         let nan = Tensor::<2>::full([1, t.names.len()], f32::NAN, t.device());
         t.pending[1] = nan;
         let err = pollster::block_on(t.snapshot(0)).unwrap_err();
-        assert_eq!(err, TrainError::NonFinite { step: 6, restored_step: good.step });
+        assert_eq!(
+            err,
+            TrainError::NonFinite {
+                step: 6,
+                restored_step: good.step
+            }
+        );
         let msg = err.to_string();
-        assert!(msg.contains("NaN") && msg.contains("step 6") && msg.contains("step 5"), "{msg}");
+        assert!(
+            msg.contains("NaN") && msg.contains("step 6") && msg.contains("step 5"),
+            "{msg}"
+        );
         assert_eq!(t.step_count(), 5);
         // The restored model is the one of step 5: same encoder means for the same inputs.
         let x = t.shown.0.clone().narrow(0, 0, 4).inner();

@@ -8,11 +8,15 @@ use wasm_bindgen_futures::JsFuture;
 use crate::protocol::AdapterInfo;
 
 fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
-    Reflect::get(obj, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+    Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 fn get_string(obj: &JsValue, key: &str) -> String {
-    get(obj, key).and_then(|v| v.as_string()).unwrap_or_default()
+    get(obj, key)
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 /// The adapter `navigator.gpu.requestAdapter()` returns, or `None` without WebGPU.
@@ -21,11 +25,18 @@ pub async fn probe() -> Option<AdapterInfo> {
     let gpu = get(&navigator, "gpu")?;
     let request: Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
     let promise: Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
-    let adapter = JsFuture::from(promise).await.ok().filter(|a| !a.is_null() && !a.is_undefined())?;
+    let adapter = JsFuture::from(promise)
+        .await
+        .ok()
+        .filter(|a| !a.is_null() && !a.is_undefined())?;
     let info = get(&adapter, "info").unwrap_or(JsValue::NULL);
     // Chromium reports software adapters through `info.isFallbackAdapter` (newer) or
     // `adapter.isFallbackAdapter` (older); SwiftShader also names itself in `architecture`.
-    let flag = |o: &JsValue| get(o, "isFallbackAdapter").and_then(|v| v.as_bool()).unwrap_or(false);
+    let flag = |o: &JsValue| {
+        get(o, "isFallbackAdapter")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    };
     let architecture = get_string(&info, "architecture");
     let is_fallback = flag(&info) || flag(&adapter) || architecture.contains("swiftshader");
     Some(AdapterInfo {

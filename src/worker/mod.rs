@@ -43,10 +43,14 @@ pub fn start() {
     let control = Rc::new(RefCell::new(Control::default()));
     let inbox = control.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-        let Some(text) = e.data().as_string() else { return };
+        let Some(text) = e.data().as_string() else {
+            return;
+        };
         match serde_json::from_str::<ToWorker>(&text) {
             Ok(msg) => inbox.borrow_mut().inbox.push(msg),
-            Err(err) => post(&FromWorker::Error(format!("bad message from the page: {err}"))),
+            Err(err) => post(&FromWorker::Error(format!(
+                "bad message from the page: {err}"
+            ))),
         }
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
@@ -83,7 +87,7 @@ fn drain_inbox(control: &Rc<RefCell<Control>>, trainer: &mut Option<Trainer>) {
                 Ok(())
             }
             ToWorker::Configure(cfg) => {
-                c.config = Some(cfg);
+                c.config = Some(*cfg);
                 c.running = false;
                 c.steps_left = 0;
                 Ok(())
@@ -122,7 +126,9 @@ fn drain_inbox(control: &Rc<RefCell<Control>>, trainer: &mut Option<Trainer>) {
 }
 
 /// Resolves the requested backend to a device, falling back to CPU with a notice.
-async fn open_backend(req: BackendRequest) -> (BackendChoice, burn::prelude::Device, BackendReport) {
+async fn open_backend(
+    req: BackendRequest,
+) -> (BackendChoice, burn::prelude::Device, BackendReport) {
     let adapter = adapter::probe().await;
     let software = adapter.as_ref().is_some_and(|a| a.is_fallback);
     let cpu = BackendChoice::Ndarray;
@@ -143,14 +149,28 @@ async fn open_backend(req: BackendRequest) -> (BackendChoice, burn::prelude::Dev
                 if wanted == BackendChoice::Wgpu && software {
                     notice = Some("WebGPU runs on a software adapter (no GPU): expect it to be much slower than the CPU backend.".into());
                 }
-                let report = BackendReport { choice: wanted, adapter, notice };
+                let report = BackendReport {
+                    choice: wanted,
+                    adapter,
+                    notice,
+                };
                 return (wanted, device, report);
             }
             Err(e) => notice = Some(format!("{e}; training runs on the CPU instead.")),
         }
     }
-    let device = backend::device_for(cpu).await.expect("CPU backends always start");
-    (cpu, device, BackendReport { choice: cpu, adapter, notice })
+    let device = backend::device_for(cpu)
+        .await
+        .expect("CPU backends always start");
+    (
+        cpu,
+        device,
+        BackendReport {
+            choice: cpu,
+            adapter,
+            notice,
+        },
+    )
 }
 
 /// The worker's life: apply commands, train a slice, report, yield.
@@ -172,6 +192,12 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
         }
         let new_config = control.borrow_mut().config.take();
         if let (Some(cfg), Some(d)) = (new_config, device.as_ref()) {
+            match crate::train::preview::preview(&cfg) {
+                Ok(p) => post(&FromWorker::Preview(p)),
+                Err(e) => post(&FromWorker::Error(format!(
+                    "cannot draw this data set: {e}"
+                ))),
+            }
             match Trainer::new(cfg.clone(), d) {
                 Ok(t) => {
                     config = cfg;
@@ -179,7 +205,9 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
                     post(&FromWorker::Running(false));
                     report(&mut trainer, &mut last_report).await;
                 }
-                Err(e) => post(&FromWorker::Error(format!("cannot start this configuration: {e}"))),
+                Err(e) => post(&FromWorker::Error(format!(
+                    "cannot start this configuration: {e}"
+                ))),
             }
         }
         let (running, steps_left, delay) = {
@@ -219,14 +247,19 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
 
 /// Reads a snapshot back and posts it; false if training had to stop.
 async fn report(trainer: &mut Option<Trainer>, last: &mut (f64, u64)) -> bool {
-    let Some(t) = trainer.as_mut() else { return false };
+    let Some(t) = trainer.as_mut() else {
+        return false;
+    };
     match t.snapshot(POSTERIOR_POINTS).await {
         Ok(snapshot) => {
             let now = now_ms();
             let steps = snapshot.step.saturating_sub(last.1);
             let secs = ((now - last.0) / 1000.0).max(1e-6);
             *last = (now, snapshot.step);
-            post(&FromWorker::Progress { steps_per_second: steps as f64 / secs, snapshot });
+            post(&FromWorker::Progress {
+                steps_per_second: steps as f64 / secs,
+                snapshot,
+            });
             true
         }
         Err(e) => {

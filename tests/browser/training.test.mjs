@@ -58,7 +58,7 @@ for (const c of CASES) {
       el.value = '3';
       el.dispatchEvent(new Event('input', { bubbles: true }));
     });
-    await page.waitForFunction(() => document.querySelector('#applied-beta')?.dataset.beta === '3', null, { timeout: 30_000, polling: 100 });
+    await page.waitForFunction(() => document.querySelector('#applied-beta')?.dataset.value === '3', null, { timeout: 30_000, polling: 100 });
     await page.evaluate(() => {
       const el = document.querySelector('#beta');
       el.value = '1';

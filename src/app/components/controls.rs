@@ -1,29 +1,49 @@
-//! The control column: model, data, weights, run buttons. Every control has a label and a
-//! one-line explanation, and is a native form element, so it works from the keyboard.
+//! The control column: run buttons, data, model, weights and settings. Every control has a
+//! label and a one-line explanation, and is a native form element, so it works from the
+//! keyboard. Weights and the learning rate act on the next step; the rest reset the model.
 
 use yew::prelude::*;
 
 use super::panels::StateCommandProps;
+use super::Commands;
 use crate::app::state::{Action, UiState};
-use crate::objective::weights::MAX_WEIGHT;
+use crate::objective::dd::Divergence;
+use crate::objective::tc::Estimator;
 use crate::objective::Weights;
 use crate::protocol::ToWorker;
+use crate::train::config::{prior_by_name, prior_name, PRIOR_NAMES};
 use crate::train::{DatasetKind, ModelKind, TrainConfig};
 
 /// Reads an `<input>`/`<select>` value from an event.
 fn input_value(e: &Event) -> String {
-    e.target_unchecked_into::<web_sys::HtmlInputElement>().value()
+    e.target_unchecked_into::<web_sys::HtmlInputElement>()
+        .value()
 }
 
 /// Applies a configuration that needs a new model (reset) after validating it.
-fn reset_with(state: &UseReducerHandle<UiState>, commands: &super::Commands, config: TrainConfig) {
+fn reset_with(state: &UseReducerHandle<UiState>, commands: &Commands, config: TrainConfig) {
     if let Err(e) = config.validate() {
         state.dispatch(Action::ShowError(e));
         return;
     }
     state.dispatch(Action::SetConfig(config.clone()));
     state.dispatch(Action::ClearRun);
-    commands.send(ToWorker::Configure(config));
+    commands.send(ToWorker::Configure(Box::new(config)));
+}
+
+/// A callback that parses the control's text with `edit` into a new configuration and resets.
+fn on_reset_edit(
+    state: &UseReducerHandle<UiState>,
+    commands: &Commands,
+    edit: impl Fn(&str, TrainConfig) -> Result<TrainConfig, String> + 'static,
+) -> Callback<Event> {
+    let (state, commands) = (state.clone(), commands.clone());
+    Callback::from(
+        move |e: Event| match edit(&input_value(&e), state.config.clone()) {
+            Ok(config) => reset_with(&state, &commands, config),
+            Err(err) => state.dispatch(Action::ShowError(err)),
+        },
+    )
 }
 
 /// One labelled control with its explanation.
@@ -37,6 +57,64 @@ fn field(id: &str, label: &str, help: &str, control: Html) -> Html {
     }
 }
 
+/// Slider + number box for weight `which` (0 α, 1 β, 2 γ); acts on the next step.
+fn weight_control(
+    state: &UseReducerHandle<UiState>,
+    commands: &Commands,
+    which: usize,
+    role: &str,
+    max: f64,
+) -> Html {
+    let (id, symbol) = [("alpha", "α"), ("beta", "β"), ("gamma", "γ")][which];
+    let w = state.config.weights;
+    let value = [w.alpha, w.beta, w.gamma][which];
+    let oninput = {
+        let (state, commands) = (state.clone(), commands.clone());
+        Callback::from(move |e: InputEvent| {
+            let raw = e
+                .target_unchecked_into::<web_sys::HtmlInputElement>()
+                .value();
+            let v: f64 = raw.trim().parse().unwrap_or(f64::NAN);
+            let mut weights: Weights = state.config.weights;
+            match which {
+                0 => weights.alpha = v,
+                1 => weights.beta = v,
+                _ => weights.gamma = v,
+            }
+            if let Err(err) = weights.validate() {
+                state.dispatch(Action::ShowError(format!(
+                    "{err}; the weight was not changed"
+                )));
+                return;
+            }
+            state.dispatch(Action::SetConfig(TrainConfig {
+                weights,
+                ..state.config.clone()
+            }));
+            commands.send(ToWorker::SetWeights(weights));
+        })
+    };
+    let applied = state
+        .applied_weights
+        .map(|a| [a.alpha, a.beta, a.gamma][which].to_string());
+    html! {
+        <div class="field">
+            <label for={id}>{format!("{symbol} = {value:.1}")}
+                <span class="applied">{" applied: "}
+                    <span id={format!("applied-{id}")} data-value={applied.clone()}>{applied.clone().unwrap_or_else(|| "–".into())}</span>
+                </span>
+            </label>
+            <div class="weight">
+                <input id={id} type="range" min="0" max={max.to_string()} step="0.1" value={value.to_string()}
+                    oninput={oninput.clone()} aria-describedby={format!("{id}-help")} />
+                <input id={format!("{id}-number")} type="number" min="0" max={crate::objective::weights::MAX_WEIGHT.to_string()} step="0.1"
+                    value={value.to_string()} oninput={oninput} aria-label={format!("{symbol} exact value")} />
+            </div>
+            <p class="help" id={format!("{id}-help")}>{format!("Weight of {role}. Acts on the next step.")}</p>
+        </div>
+    }
+}
+
 /// The control column.
 #[function_component(Controls)]
 pub fn controls(props: &StateCommandProps) -> Html {
@@ -44,52 +122,104 @@ pub fn controls(props: &StateCommandProps) -> Html {
     let commands = props.commands.clone();
     let config = state.config.clone();
 
-    let on_dataset = {
-        let (state, commands, config) = (state.clone(), commands.clone(), config.clone());
-        Callback::from(move |e: Event| match DatasetKind::parse(&input_value(&e)) {
-            Ok(dataset) => reset_with(&state, &commands, TrainConfig { dataset, ..config.clone() }),
-            Err(err) => state.dispatch(Action::ShowError(err)),
+    let on_dataset = on_reset_edit(&state, &commands, |v, c| {
+        let dataset = DatasetKind::parse(v)?;
+        let model = if c.model == ModelKind::Ivae && dataset != DatasetKind::Ivae {
+            ModelKind::Vae
+        } else {
+            c.model
+        };
+        let batch = match dataset {
+            DatasetKind::Pinwheel => 400,
+            DatasetKind::Ivae => 256,
+            DatasetKind::Dsprites => 64,
+        };
+        let latents = if dataset == DatasetKind::Dsprites {
+            6
+        } else {
+            2
+        };
+        Ok(TrainConfig {
+            dataset,
+            model,
+            batch,
+            latents,
+            prior: crate::objective::priors::Prior::Normal,
+            ..c
         })
-    };
-    let on_model = {
-        let (state, commands, config) = (state.clone(), commands.clone(), config.clone());
-        Callback::from(move |e: Event| match ModelKind::parse(&input_value(&e)) {
-            Ok(model) => reset_with(&state, &commands, TrainConfig { model, ..config.clone() }),
-            Err(err) => state.dispatch(Action::ShowError(err)),
+    });
+    let on_model = on_reset_edit(&state, &commands, |v, c| {
+        Ok(TrainConfig {
+            model: ModelKind::parse(v)?,
+            ..c
         })
-    };
-    let on_beta = {
-        let (state, commands, config) = (state.clone(), commands.clone(), config.clone());
-        Callback::from(move |e: InputEvent| {
-            let raw = e.target_unchecked_into::<web_sys::HtmlInputElement>().value();
-            let weights = Weights { beta: raw.parse().unwrap_or(f64::NAN), ..config.weights };
-            if let Err(err) = weights.validate() {
-                state.dispatch(Action::ShowError(err));
-                return;
-            }
-            state.dispatch(Action::SetConfig(TrainConfig { weights, ..config.clone() }));
-            commands.send(ToWorker::SetWeights(weights));
+    });
+    let on_prior = on_reset_edit(&state, &commands, |v, c| {
+        Ok(TrainConfig {
+            prior: prior_by_name(v, c.latents)?,
+            ..c
         })
-    };
+    });
+    let on_estimator = on_reset_edit(&state, &commands, |v, c| {
+        let estimator = if v == "mws" {
+            Estimator::Mws
+        } else {
+            Estimator::Mss
+        };
+        Ok(TrainConfig { estimator, ..c })
+    });
+    let on_divergence = on_reset_edit(&state, &commands, |v, c| {
+        let divergence = if v == "mmd" {
+            Divergence::Mmd
+        } else {
+            Divergence::KlPQ
+        };
+        Ok(TrainConfig { divergence, ..c })
+    });
+    let on_latents = on_reset_edit(&state, &commands, |v, c| {
+        let latents = v
+            .trim()
+            .parse()
+            .map_err(|_| "the latent size must be a whole number".to_string())?;
+        Ok(TrainConfig { latents, ..c })
+    });
+    let on_batch = on_reset_edit(&state, &commands, |v, c| {
+        let batch = v
+            .trim()
+            .parse()
+            .map_err(|_| "the batch size must be a whole number".to_string())?;
+        Ok(TrainConfig { batch, ..c })
+    });
+    let on_subset = on_reset_edit(&state, &commands, |v, c| {
+        Ok(TrainConfig {
+            subset: v.trim().parse()?,
+            ..c
+        })
+    });
+    let on_seed = on_reset_edit(&state, &commands, |v, c| {
+        let seed = v
+            .trim()
+            .parse()
+            .map_err(|_| "the seed must be a whole number ≥ 0".to_string())?;
+        Ok(TrainConfig { seed, ..c })
+    });
     let on_lr = {
-        let (state, commands, config) = (state.clone(), commands.clone(), config.clone());
+        let (state, commands) = (state.clone(), commands.clone());
         Callback::from(move |e: Event| {
             let lr: f64 = input_value(&e).parse().unwrap_or(f64::NAN);
-            let next = TrainConfig { lr, ..config.clone() };
+            let next = TrainConfig {
+                lr,
+                ..state.config.clone()
+            };
             match next.validate() {
                 Ok(()) => {
                     state.dispatch(Action::SetConfig(next));
                     commands.send(ToWorker::SetLr(lr));
                 }
-                Err(err) => state.dispatch(Action::ShowError(err)),
+                Err(err) => state.dispatch(Action::ShowError(format!(
+                    "{err}; the learning rate was not changed"
+                ))),
             }
-        })
-    };
-    let on_seed = {
-        let (state, commands, config) = (state.clone(), commands.clone(), config.clone());
-        Callback::from(move |e: Event| match input_value(&e).trim().parse::<u64>() {
-            Ok(seed) => reset_with(&state, &commands, TrainConfig { seed, ..config.clone() }),
-            Err(_) => state.dispatch(Action::ShowError("the seed must be a whole number ≥ 0".into())),
         })
     };
     let on_start = {
@@ -108,8 +238,8 @@ pub fn controls(props: &StateCommandProps) -> Html {
         })
     };
     let on_reset = {
-        let (state, commands, config) = (state.clone(), commands.clone(), config.clone());
-        Callback::from(move |_| reset_with(&state, &commands, config.clone()))
+        let (state, commands) = (state.clone(), commands.clone());
+        Callback::from(move |_| reset_with(&state, &commands, state.config.clone()))
     };
     let on_delay = {
         let (state, commands) = (state.clone(), commands.clone());
@@ -119,8 +249,17 @@ pub fn controls(props: &StateCommandProps) -> Html {
             commands.send(ToWorker::SetDelay(ms));
         })
     };
-    let beta_disabled = config.model == ModelKind::Vae;
-    let applied_beta = state.applied_weights.map(|w| w.beta.to_string());
+    let roles = config.model.weight_roles();
+    let weight_max = |i: usize| {
+        if config.model == ModelKind::FactorVae && i == 2 {
+            100.0
+        } else {
+            20.0
+        }
+    };
+    let models = ModelKind::ALL
+        .iter()
+        .filter(|m| **m != ModelKind::Ivae || config.dataset == DatasetKind::Ivae);
 
     html! {
         <aside class="controls" aria-label="Training controls">
@@ -136,31 +275,64 @@ pub fn controls(props: &StateCommandProps) -> Html {
                     <option value="1000" selected={state.delay_ms == 1000}>{"Very slow"}</option>
                 </select>
             }) }
-            { field("dataset-select", "Data", "Pinwheel: 400 points on 4 spiral arms (Mathieu et al. 2019).", html! {
+            { field("dataset-select", "Data", match config.dataset {
+                DatasetKind::Pinwheel => "Pinwheel: 400 points on 4 spiral arms (Mathieu et al. 2019).",
+                DatasetKind::Ivae => "2-D sources whose variance changes by segment, mixed by an invertible MLP (Khemakhem et al. 2020).",
+                DatasetKind::Dsprites => "dSprites: 64×64 shapes from 5 factors, rendered in the browser (Matthey et al. 2017).",
+            }, html! {
                 <select id="dataset-select" onchange={on_dataset}>
                     { for DatasetKind::ALL.iter().map(|d| html! { <option value={d.key()} selected={*d == config.dataset}>{d.key()}</option> }) }
                 </select>
             }) }
-            { field("model-select", "Model", "VAE: the ELBO (Kingma & Welling 2014). β-VAE weights the KL by β (Higgins et al. 2017).", html! {
+            if config.dataset == DatasetKind::Dsprites {
+                { field("subset", "dSprites subset", "e.g. default, full, or shapes:heart,scales:0-5,orients:10,stride:2.", html! {
+                    <input id="subset" type="text" value={config.subset.to_string()} onchange={on_subset} spellcheck="false" />
+                }) }
+            }
+            { field("model-select", "Model", config.model.help(), html! {
                 <select id="model-select" onchange={on_model}>
-                    { for ModelKind::ALL.iter().map(|m| html! { <option value={m.key()} selected={*m == config.model}>{m.key()}</option> }) }
+                    { for models.map(|m| html! { <option value={m.key()} selected={*m == config.model}>{m.label()}</option> }) }
                 </select>
             }) }
-            <p class="applied">{"Weight the objective applied last step: β = "}
-                <span id="applied-beta" data-beta={applied_beta.clone()}>{applied_beta.clone().unwrap_or_else(|| "–".into())}</span></p>
-            { field("beta", &format!("β = {:.1}", config.weights.beta),
-                if beta_disabled { "The plain VAE fixes β = 1; choose β-VAE to change it." } else { "Weight of KL(q(z|x) ‖ p(z)): larger β pulls q(z) onto the prior, at the cost of reconstruction. Acts on the next step." },
-                html! {
-                <input id="beta" type="range" min="0" max={(MAX_WEIGHT / 10.0).to_string()} step="0.1"
-                    value={config.weights.beta.to_string()} disabled={beta_disabled} oninput={on_beta}
-                    aria-describedby="beta-help" />
-            }) }
+            if roles.iter().all(Option::is_none) {
+                <p class="help" id="no-weights">{"This model has no weights to tune: its objective is the plain ELBO."}</p>
+            }
+            { for (0..3).filter_map(|i| roles[i].map(|role| weight_control(&state, &commands, i, role, weight_max(i)))) }
+            if config.model == ModelKind::Dd {
+                { field("prior-select", "Prior p(z)", "DD's point: the prior shapes the latent space. Mixture needs 2 latents.", html! {
+                    <select id="prior-select" onchange={on_prior}>
+                        { for PRIOR_NAMES.iter().map(|p| html! { <option value={*p} selected={*p == prior_name(&config.prior)}>{*p}</option> }) }
+                    </select>
+                }) }
+                { field("divergence-select", "Divergence D", "How q(z) is compared with p(z): KL(p ‖ q) on the batch, or MMD.", html! {
+                    <select id="divergence-select" onchange={on_divergence}>
+                        <option value="kl" selected={config.divergence == Divergence::KlPQ}>{"KL(p ‖ q)"}</option>
+                        <option value="mmd" selected={config.divergence == Divergence::Mmd}>{"MMD (IMQ)"}</option>
+                    </select>
+                }) }
+            }
+            if config.model == ModelKind::BetaTcvae {
+                { field("estimator-select", "TC estimator", "Minibatch-stratified (unbiased) or minibatch-weighted sampling; their values are not comparable.", html! {
+                    <select id="estimator-select" onchange={on_estimator}>
+                        <option value="mss" selected={config.estimator == Estimator::Mss}>{"MSS"}</option>
+                        <option value="mws" selected={config.estimator == Estimator::Mws}>{"MWS"}</option>
+                    </select>
+                }) }
+            }
             { field("lr", "Learning rate", "Adam's step size; acts on the next step. Too large and the loss can diverge.", html! {
                 <input id="lr" type="number" min="0.00001" max="1" step="0.0001" value={config.lr.to_string()} onchange={on_lr} />
             }) }
-            { field("seed", "Seed", "Fixes the data, the initial weights and the samples: same seed, same run.", html! {
-                <input id="seed" type="number" min="0" step="1" value={config.seed.to_string()} onchange={on_seed} />
-            }) }
+            <div class="row2">
+                { field("latents", "Latents", "Size of z.", html! {
+                    <input id="latents" type="number" min="1" max="32" step="1" value={config.latents.to_string()} onchange={on_latents} />
+                }) }
+                { field("batch", "Batch", "Points per step.", html! {
+                    <input id="batch" type="number" min="1" max="4096" step="1" value={config.batch.to_string()} onchange={on_batch} />
+                }) }
+                { field("seed", "Seed", "Same seed, same run.", html! {
+                    <input id="seed" type="number" min="0" step="1" value={config.seed.to_string()} onchange={on_seed} />
+                }) }
+            </div>
         </aside>
     }
 }

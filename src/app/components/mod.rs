@@ -43,7 +43,7 @@ pub fn app() -> Html {
             match Bridge::spawn(deliver) {
                 Ok(b) => {
                     b.send(&ToWorker::SetBackend(request));
-                    b.send(&ToWorker::Configure(config));
+                    b.send(&ToWorker::Configure(Box::new(config)));
                     Commands(Rc::new(Some(b)))
                 }
                 Err(e) => {
@@ -78,6 +78,7 @@ pub fn app() -> Html {
             <main class="layout">
                 <controls::Controls state={state.clone()} commands={commands.clone()} />
                 <section class="panels">
+                    <panels::DataPanel state={state.clone()} />
                     <panels::PosteriorPanel state={state.clone()} />
                     <panels::LossPanel state={state.clone()} />
                 </section>

@@ -5,9 +5,12 @@ use yew::prelude::*;
 use super::Commands;
 use crate::app::draw;
 use crate::app::state::{Action, UiState};
-use crate::objective::gaussian::standard_normal_pdf_2d;
+use crate::objective::priors::Prior;
 use crate::protocol::{BackendRequest, ToWorker};
+use crate::train::config::prior_name;
+use crate::train::preview::Preview;
 use crate::train::BackendChoice;
+use crate::train::{DatasetKind, ModelKind};
 
 /// Props shared by the panels.
 #[derive(Properties, PartialEq)]
@@ -32,7 +35,9 @@ pub fn backend_badge(props: &StateCommandProps) -> Html {
     let onchange = {
         let (d, commands) = (state.dispatcher(), props.commands.clone());
         Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            let value = e
+                .target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value();
             let req = match value.as_str() {
                 "auto" => BackendRequest::Auto,
                 other => match BackendChoice::parse(other) {
@@ -55,9 +60,21 @@ pub fn backend_badge(props: &StateCommandProps) -> Html {
             let adapter = match &r.adapter {
                 Some(a) => format!(
                     "adapter: {} / {}{}",
-                    if a.vendor.is_empty() { "unknown vendor" } else { &a.vendor },
-                    if a.architecture.is_empty() { "unknown architecture" } else { &a.architecture },
-                    if a.is_fallback { " (software, no GPU)" } else { "" }
+                    if a.vendor.is_empty() {
+                        "unknown vendor"
+                    } else {
+                        &a.vendor
+                    },
+                    if a.architecture.is_empty() {
+                        "unknown architecture"
+                    } else {
+                        &a.architecture
+                    },
+                    if a.is_fallback {
+                        " (software, no GPU)"
+                    } else {
+                        ""
+                    }
                 ),
                 None => "no WebGPU adapter".to_string(),
             };
@@ -81,24 +98,60 @@ pub fn backend_badge(props: &StateCommandProps) -> Html {
     }
 }
 
-/// Samples of q(z) over the prior's density.
+/// Samples of q(z) over the prior's density, for a chosen pair of latent dimensions.
 #[function_component(PosteriorPanel)]
 pub fn posterior_panel(props: &StateProps) -> Html {
     let canvas = use_node_ref();
+    let s = &props.state;
+    let (a, b) = s.view_dims;
+    let prior = match s.config.model {
+        ModelKind::Dd => s.config.prior.marginal_2d(a, b),
+        _ => Prior::Normal,
+    };
     {
         let canvas = canvas.clone();
-        let posterior = props.state.posterior.clone();
-        use_effect_with(props.state.version, move |_| {
+        let posterior = s.posterior.clone();
+        let prior = prior.clone();
+        use_effect_with((s.version, a, b), move |_| {
             if let (Some(c), Some(p)) = (canvas.cast::<web_sys::HtmlCanvasElement>(), posterior) {
-                draw::posterior(&c, &p, (0, 1.min(p.latents - 1)), standard_normal_pdf_2d);
+                draw::posterior(&c, &p, (a, b), |x, y| prior.log_prob_host(&[x, y]).exp());
             }
         });
     }
+    let k = s.config.latents;
+    let dim_select = |id: &'static str, current: usize, other: usize, first: bool| {
+        let d = s.dispatcher();
+        let onchange = Callback::from(move |e: Event| {
+            let v: usize = e
+                .target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value()
+                .parse()
+                .unwrap_or(0);
+            d.dispatch(if first {
+                Action::SetViewDims(v, other)
+            } else {
+                Action::SetViewDims(other, v)
+            });
+        });
+        html! {
+            <select id={id} {onchange} aria-label={if first { "horizontal latent" } else { "vertical latent" }}>
+                { for (0..k).map(|j| html! { <option value={j.to_string()} selected={j == current}>{format!("z{}", j + 1)}</option> }) }
+            </select>
+        }
+    };
+    let colouring = match s.config.dataset {
+        DatasetKind::Pinwheel => "coloured by arm",
+        DatasetKind::Ivae => "coloured by segment",
+        DatasetKind::Dsprites => "coloured by shape (orange square, blue ellipse, green heart)",
+    };
     html! {
         <figure class="panel">
             <figcaption>
                 <h2>{"Aggregate posterior q(z)"}</h2>
-                <p class="help">{"One sample z ~ q(z|x) per data point, coloured by the point's arm; grey shading is the prior p(z) = N(0, I). A good VAE spreads q(z) over the prior."}</p>
+                <p class="help">{format!("One sample z ~ q(z|x) per shown point, {colouring}; grey shading is the prior p(z) ({}). A good fit spreads q(z) over the prior.", prior_name(&prior))}</p>
+                if k > 2 {
+                    <p class="dims">{"Plot "}{dim_select("dim-x", a, b, true)}{" against "}{dim_select("dim-y", b, a, false)}</p>
+                }
             </figcaption>
             <canvas id="posterior-canvas" ref={canvas} width="360" height="360" role="img" aria-label="Scatter of latent samples over the prior density"></canvas>
         </figure>
@@ -132,6 +185,42 @@ pub fn loss_panel(props: &StateProps) -> Html {
                 {" · loss "}<span id="loss-value" data-loss={last.map(|v| v.to_string())}>{last.map_or("–".into(), |v| format!("{v:.4}"))}</span>
                 {" · "}<span id="speed">{format!("{:.0} steps/s", s.steps_per_second)}</span>
             </p>
+        </figure>
+    }
+}
+
+/// The data set: a sprite sheet of the dSprites subset, or the 2-D points by class/segment.
+#[function_component(DataPanel)]
+pub fn data_panel(props: &StateProps) -> Html {
+    let canvas = use_node_ref();
+    let preview = props.state.preview.clone();
+    {
+        let canvas = canvas.clone();
+        let preview = preview.clone();
+        use_effect_with(props.state.version, move |_| {
+            if let (Some(c), Some(p)) = (canvas.cast::<web_sys::HtmlCanvasElement>(), preview) {
+                match p {
+                    Preview::Images { side, pixels, .. } => draw::image_grid(&c, side, &pixels, 8),
+                    Preview::Points { xy, labels } => draw::scatter(&c, &xy, &labels),
+                }
+            }
+        });
+    }
+    let caption = match &preview {
+        Some(Preview::Images { subset_size, factor_sizes, .. }) => format!(
+            "{subset_size} images: {} shapes × {} scales × {} orientations × {}×{} positions; 32 random ones shown.",
+            factor_sizes[0], factor_sizes[1], factor_sizes[2], factor_sizes[3], factor_sizes[4]
+        ),
+        Some(Preview::Points { labels, .. }) => format!("{} observed points x, coloured by class / segment.", labels.len()),
+        None => "Loading the data set…".into(),
+    };
+    html! {
+        <figure class="panel">
+            <figcaption>
+                <h2>{"Data"}</h2>
+                <p class="help" id="data-caption">{caption}</p>
+            </figcaption>
+            <canvas id="data-canvas" ref={canvas} width="260" height="260" role="img" aria-label="Preview of the training data"></canvas>
         </figure>
     }
 }

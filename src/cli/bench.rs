@@ -1,0 +1,177 @@
+//! `disentangle-lab bench`: the speed figures the issues ask for, printed side by side from
+//! one run (build with `--release`; a debug build prints a warning).
+
+use std::time::Instant;
+
+use super::CliResult;
+use crate::data::dsprites::{render_batch, Factors, IMAGE_PIXELS};
+use crate::data::subset::DspritesSubset;
+use crate::metrics::{bench as mbench, FactorTable};
+use crate::rng::Rng;
+use crate::train::{backend, BackendChoice, DatasetKind, ModelKind, TrainConfig, Trainer};
+
+/// Flags of `bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Which figures: all, data, train, metrics.
+    #[arg(long, default_value = "all", value_parser = ["all", "data", "train", "metrics"])]
+    pub only: String,
+    /// Backends to time training on (comma-separated: flex, ndarray, wgpu).
+    #[arg(long, default_value = "flex,ndarray,wgpu", value_delimiter = ',', value_parser = BackendChoice::parse)]
+    pub backends: Vec<BackendChoice>,
+    /// Seconds of training timed per model × data set × backend (after a warm-up).
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+}
+
+/// Runs `bench`.
+pub fn run_bench(args: BenchArgs) -> CliResult {
+    if cfg!(debug_assertions) {
+        println!("warning: debug build; run `cargo run --release -- bench` for meaningful figures");
+    }
+    let all = args.only == "all";
+    if all || args.only == "data" {
+        bench_render();
+    }
+    if all || args.only == "train" {
+        for &b in &args.backends {
+            bench_train(b, args.seconds);
+        }
+    }
+    if all || args.only == "metrics" {
+        bench_metrics()?;
+    }
+    Ok(())
+}
+
+/// dSprites rendering, batches of 64 drawn uniformly from the full set, one core.
+fn bench_render() {
+    let mut rng = Rng::new(0);
+    let mut buf = vec![0.0f32; 64 * IMAGE_PIXELS];
+    let batches = 2_000;
+    let factors: Vec<Vec<Factors>> = (0..batches)
+        .map(|_| {
+            (0..64)
+                .map(|_| Factors::from_index(rng.below(737_280) as usize).unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    let t = Instant::now();
+    for f in &factors {
+        render_batch(f, &mut buf);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "data: dSprites render, batch 64, one core: {:.0} images/s",
+        (batches * 64) as f64 / secs
+    );
+}
+
+/// Steps per second of every model × data set on one backend.
+fn bench_train(backend_choice: BackendChoice, seconds: f64) {
+    let device = match pollster::block_on(backend::device_for(backend_choice)) {
+        Ok(d) => d,
+        Err(e) => {
+            println!("train: {}: skipped ({e})", backend_choice.label());
+            return;
+        }
+    };
+    for dataset in DatasetKind::ALL {
+        for model in ModelKind::ALL {
+            if model == ModelKind::Ivae && dataset != DatasetKind::Ivae {
+                continue;
+            }
+            let mut config = TrainConfig {
+                dataset,
+                model,
+                ..TrainConfig::default()
+            };
+            if dataset == DatasetKind::Dsprites {
+                config.batch = 64;
+                config.latents = 10;
+            } else if dataset == DatasetKind::Ivae {
+                config.batch = 256;
+            }
+            if model == ModelKind::Dd && dataset == DatasetKind::Pinwheel {
+                config.prior = crate::objective::priors::Prior::pinwheel();
+            }
+            let net = match dataset {
+                DatasetKind::Dsprites => format!("conv-{}", config.conv.key()),
+                _ => format!("mlp {:?}", config.hidden),
+            };
+            match time_steps(config.clone(), &device, seconds) {
+                Ok(rate) => println!(
+                    "train: {:<14} {:<9} {:<11} batch {:>4} {:<16} {:>8.1} steps/s",
+                    backend_choice.label(),
+                    dataset.key(),
+                    model.key(),
+                    config.batch.min(if dataset == DatasetKind::Pinwheel {
+                        400
+                    } else {
+                        usize::MAX
+                    }),
+                    net,
+                    rate
+                ),
+                Err(e) => println!(
+                    "train: {} {} {}: failed: {e}",
+                    backend_choice.label(),
+                    dataset.key(),
+                    model.key()
+                ),
+            }
+        }
+    }
+}
+
+/// Trains for about `seconds` after a 5-step warm-up and returns steps/s, reading back every
+/// 10 steps as the page does.
+fn time_steps(
+    config: TrainConfig,
+    device: &burn::prelude::Device,
+    seconds: f64,
+) -> Result<f64, String> {
+    let mut t = Trainer::new(config, device)?;
+    for _ in 0..5 {
+        t.step();
+    }
+    pollster::block_on(t.snapshot(0)).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let mut steps = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        for _ in 0..10 {
+            t.step();
+        }
+        steps += 10;
+        pollster::block_on(t.snapshot(0)).map_err(|e| e.to_string())?;
+    }
+    Ok(steps as f64 / start.elapsed().as_secs_f64())
+}
+
+/// The metric timings of issue 5: dlib MIG 10,000 × 10, Chen MIG on 46,080 × 10, FactorVAE
+/// score with the default protocol on the default dSprites subset (46,080 points).
+fn bench_metrics() -> CliResult {
+    let (secs, r) = mbench::bench_mig_dlib(10_000, 10, 0);
+    println!(
+        "metrics: dlib MIG, 10,000 x 10 codes: {:.1} ms (mig {:.3})",
+        secs * 1e3,
+        r.mig
+    );
+    let subset = DspritesSubset::default();
+    let grid = subset.factor_sizes();
+    let (means, _, _, factors) = mbench::synthetic_posteriors(&grid, 10, 0);
+    let mut table = FactorTable::new(means, &factors)?;
+    let (secs, r) = mbench::bench_factor_vae(&mut table, 0);
+    println!(
+        "metrics: FactorVAE score, default protocol, {} points x 10: {:.2} s (score {:.3})",
+        subset.len(),
+        secs,
+        r.eval_accuracy
+    );
+    let (secs, r) = mbench::bench_mig_chen(46_080, 10, 0);
+    println!(
+        "metrics: Chen MIG, 46,080 x 10 (samples, MC entropies): {:.2} s (mig {:.3})",
+        secs, r.mig
+    );
+    Ok(())
+}
