@@ -7,6 +7,8 @@ scripts/install-tools.sh --browser
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # Warnings from Mesa/Chromium about a missing runtime dir are noise here.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+# One build cache per machine, outside the clone: a fresh clone then rebuilds only this crate.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/disentangle-lab/target}"
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 
@@ -19,8 +21,10 @@ cargo clippy --all-targets --locked -- -D warnings
 step "cargo clippy (wasm32: page and worker)"
 cargo clippy --target wasm32-unknown-unknown --bins --locked -- -D warnings
 
-step "native tests"
-DISENTANGLE_SHARED="${DISENTANGLE_SHARED:-$PWD/../shared}" cargo test --locked
+# Release profile: burn is unusably slow unoptimised, and the host-side build scripts and
+# proc-macros are then shared with the release wasm build below.
+step "native tests (release)"
+DISENTANGLE_SHARED="${DISENTANGLE_SHARED:-$PWD/../shared}" cargo test --release --locked
 
 step "release wasm build (trunk)"
 trunk build --release

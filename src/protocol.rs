@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::objective::Weights;
 use crate::train::preview::Preview;
+use crate::train::traversal::Traversal;
 use crate::train::{BackendChoice, Snapshot, TrainConfig};
 
 /// Which backend the page asks for.
@@ -67,6 +68,10 @@ pub struct BackendReport {
 /// Messages from the worker to the page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FromWorker {
+    /// The worker's message handler is installed: commands sent from now on are heard.
+    /// (Messages that reach a worker before its wasm has started are dropped, so the page
+    /// holds its commands until this arrives.)
+    Ready,
     /// The backend is ready (after start-up or a switch).
     Backend(BackendReport),
     /// Training progress; `steps_per_second` is measured over the last stretch.
@@ -80,6 +85,8 @@ pub enum FromWorker {
     Running(bool),
     /// A look at the configured data set (sent after each reset).
     Preview(Preview),
+    /// Latent traversals of the current model (sent every couple of seconds while training).
+    Traversal(Traversal),
     /// Something went wrong; the worker is in a safe (paused) state.
     Error(String),
 }

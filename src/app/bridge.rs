@@ -17,6 +17,9 @@ pub const APPLY_EVERY_MS: u32 = 200;
 /// A running worker; dropping it terminates the worker.
 pub struct Bridge {
     worker: Worker,
+    /// Commands waiting for the worker's `Ready` (it drops messages that arrive before its
+    /// wasm has started); `None` once it is ready.
+    outbox: Rc<RefCell<Option<Vec<String>>>>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
     _flush: Interval,
 }
@@ -28,7 +31,9 @@ impl Bridge {
         let worker = Worker::new("./worker_loader.js")
             .map_err(|e| format!("cannot start the training worker: {e:?}"))?;
         let buffer: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
+        let outbox: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
         let sink = buffer.clone();
+        let (pending, target) = (outbox.clone(), worker.clone());
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let Some(text) = e.data().as_string() else {
                 return;
@@ -36,6 +41,13 @@ impl Bridge {
             let msg = serde_json::from_str::<FromWorker>(&text).unwrap_or_else(|err| {
                 FromWorker::Error(format!("bad message from the worker: {err}"))
             });
+            if msg == FromWorker::Ready {
+                // Flush what the page said before the worker could hear it.
+                for queued in pending.borrow_mut().take().unwrap_or_default() {
+                    let _ = target.post_message(&JsValue::from_str(&queued));
+                }
+                return;
+            }
             sink.borrow_mut().push(msg);
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
@@ -47,15 +59,20 @@ impl Bridge {
         });
         Ok(Self {
             worker,
+            outbox,
             _onmessage: onmessage,
             _flush: flush,
         })
     }
 
-    /// Sends one command.
+    /// Sends one command (queued until the worker is ready).
     pub fn send(&self, msg: &ToWorker) {
-        if let Ok(text) = serde_json::to_string(msg) {
-            let _ = self.worker.post_message(&JsValue::from_str(&text));
+        let Ok(text) = serde_json::to_string(msg) else { return };
+        match self.outbox.borrow_mut().as_mut() {
+            Some(queue) => queue.push(text),
+            None => {
+                let _ = self.worker.post_message(&JsValue::from_str(&text));
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use yew::Reducible;
 use crate::objective::{TermName, Weights};
 use crate::protocol::{BackendReport, BackendRequest, FromWorker};
 use crate::train::preview::Preview;
+use crate::train::traversal::Traversal;
 use crate::train::{Posterior, TermCurves, TrainConfig};
 
 /// Longest loss history kept for plotting (older points are thinned, not dropped).
@@ -31,6 +32,8 @@ pub struct UiState {
     pub steps_per_second: f64,
     /// (step, loss) history, thinned to at most [`MAX_HISTORY`] points.
     pub loss_history: Vec<(u64, f32)>,
+    /// (step, value) history of every other reported term, thinned alike.
+    pub term_history: Vec<(TermName, Vec<(u64, f32)>)>,
     /// The latest q(z) samples.
     pub posterior: Option<Posterior>,
     /// The weights the worker reports it applied on its latest step.
@@ -39,6 +42,8 @@ pub struct UiState {
     pub error: Option<String>,
     /// The data set's preview.
     pub preview: Option<Preview>,
+    /// The latest latent traversal.
+    pub traversal: Option<Traversal>,
     /// The two latent dimensions the posterior panel shows.
     pub view_dims: (usize, usize),
     /// Counts snapshots applied, so canvases know when to redraw.
@@ -56,11 +61,13 @@ impl Default for UiState {
             step: 0,
             steps_per_second: 0.0,
             loss_history: Vec::new(),
+            term_history: Vec::new(),
             posterior: None,
             applied_weights: None,
             error: None,
             view_dims: (0, 1),
             preview: None,
+            traversal: None,
             version: 0,
         }
     }
@@ -90,16 +97,27 @@ pub enum Action {
 
 impl UiState {
     fn push_curves(&mut self, curves: &TermCurves) {
-        let Some(loss) = curves.get(TermName::Loss) else {
-            return;
-        };
-        for (i, &v) in loss.iter().enumerate() {
-            self.loss_history.push((curves.first_step + i as u64, v));
-        }
-        if self.loss_history.len() > MAX_HISTORY {
-            // Keep every other point: the curve's shape survives, memory stays bounded.
-            let thinned = self.loss_history.iter().step_by(2).copied().collect();
-            self.loss_history = thinned;
+        for (name, values) in curves.names.iter().zip(&curves.values) {
+            let series = match name {
+                TermName::Loss => &mut self.loss_history,
+                _ => {
+                    let i = match self.term_history.iter().position(|(n, _)| n == name) {
+                        Some(i) => i,
+                        None => {
+                            self.term_history.push((*name, Vec::new()));
+                            self.term_history.len() - 1
+                        }
+                    };
+                    &mut self.term_history[i].1
+                }
+            };
+            for (i, &v) in values.iter().enumerate() {
+                series.push((curves.first_step + i as u64, v));
+            }
+            if series.len() > MAX_HISTORY {
+                // Keep every other point: the curve's shape survives, memory stays bounded.
+                *series = series.iter().step_by(2).copied().collect();
+            }
         }
     }
 }
@@ -130,6 +148,11 @@ impl Reducible for UiState {
                             s.version += 1;
                         }
                         FromWorker::Running(r) => s.running = r,
+                        FromWorker::Ready => {}
+                        FromWorker::Traversal(t) => {
+                            s.traversal = Some(t);
+                            s.version += 1;
+                        }
                         FromWorker::Preview(p) => {
                             s.preview = Some(p);
                             s.version += 1;
@@ -153,7 +176,10 @@ impl Reducible for UiState {
             Action::SetDelay(d) => s.delay_ms = d,
             Action::ClearRun => {
                 s.loss_history.clear();
+                s.term_history.clear();
+                s.applied_weights = None;
                 s.posterior = None;
+                s.traversal = None;
                 s.step = 0;
                 s.error = None;
                 s.version += 1;

@@ -12,6 +12,7 @@ pub mod preview;
 pub mod snapshot;
 pub mod source;
 pub mod trainer;
+pub mod traversal;
 
 pub use backend::BackendChoice;
 pub use config::{DatasetKind, ModelKind, TrainConfig};

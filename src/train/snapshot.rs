@@ -55,6 +55,9 @@ pub struct Posterior {
     pub z: Vec<f32>,
     /// Class / factor / segment label of each point, for colouring.
     pub labels: Vec<u32>,
+    /// KL(q(z_j|x) ‖ N(0, 1)) per latent j, averaged over the shown points (nats): which
+    /// units are active.
+    pub kl_per_latent: Vec<f32>,
 }
 
 /// One message from the trainer to the views.

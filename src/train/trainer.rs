@@ -3,7 +3,6 @@
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::tensor::Distribution;
 
 use super::config::{ModelKind, TrainConfig};
 use super::model::TrainModel;
@@ -350,13 +349,20 @@ impl Trainer {
         let vae = self.model().vae.valid();
         let x = self.shown.0.clone().narrow(0, 0, points).inner(); // [points, D + d_aux]
         let (mu, logvar) = vae.encode(x); // [points, K]
-        let eps = mu.random_like(Distribution::Normal(0.0, 1.0));
-        let z = mu + logvar.mul_scalar(0.5).exp() * eps; // [points, K]
-        Ok(Posterior {
-            latents: self.config.latents,
-            z: read_f32(z).await?,
-            labels: self.shown.1[..points].to_vec(),
-        })
+        let both = read_f32(Tensor::cat(vec![mu, logvar], 1)).await?; // [points, 2K]
+        let k = self.config.latents;
+        let mut rng = Rng::derive(self.config.seed ^ self.step, 3);
+        let mut z = Vec::with_capacity(points * k);
+        let mut kl = vec![0.0f32; k];
+        for row in both.chunks(2 * k) {
+            let (m, lv) = row.split_at(k);
+            for j in 0..k {
+                z.push(m[j] + (0.5 * lv[j]).exp() * rng.normal() as f32);
+                // KL(N(μ, σ²) ‖ N(0, 1)) = ½(μ² + σ² − 1 − log σ²).
+                kl[j] += 0.5 * (m[j] * m[j] + lv[j].exp() - 1.0 - lv[j]) / points as f32;
+            }
+        }
+        Ok(Posterior { latents: k, z, labels: self.shown.1[..points].to_vec(), kl_per_latent: kl })
     }
 
     /// The autodiff device the trainer runs on.
@@ -367,6 +373,11 @@ impl Trainer {
     /// The trainable model (for evaluation).
     pub(crate) fn model_ref(&self) -> &TrainModel {
         self.model()
+    }
+
+    /// The fixed shown points (encoder inputs) and their labels.
+    pub(crate) fn shown_ref(&self) -> &(Tensor<2>, Vec<u32>) {
+        &self.shown
     }
 
     /// The data source (for evaluation).

@@ -24,6 +24,8 @@ const SLICE_MS: f64 = 40.0;
 const MAX_GPU_STEPS_PER_SLICE: u32 = 8;
 /// Points of q(z) sent with each snapshot.
 const POSTERIOR_POINTS: usize = 400;
+/// Minimum time between two traversals (ms): decoding a grid costs more than a snapshot.
+const TRAVERSAL_EVERY_MS: f64 = 1500.0;
 
 /// Commands recorded by `onmessage`, applied by the loop between steps.
 #[derive(Default)]
@@ -55,6 +57,7 @@ pub fn start() {
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
+    post(&FromWorker::Ready);
     wasm_bindgen_futures::spawn_local(run_loop(control));
 }
 
@@ -180,6 +183,8 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
     let mut on_gpu = false;
     let mut config = TrainConfig::default();
     let mut last_report = (now_ms(), 0u64);
+    let mut last_traversal = f64::NEG_INFINITY;
+    let mut kl_per_latent: Vec<f32> = Vec::new();
     loop {
         drain_inbox(&control, &mut trainer);
         let req = control.borrow_mut().backend.take();
@@ -203,7 +208,8 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
                     config = cfg;
                     trainer = Some(t);
                     post(&FromWorker::Running(false));
-                    report(&mut trainer, &mut last_report).await;
+                    report(&mut trainer, &mut last_report, &mut kl_per_latent).await;
+                    last_traversal = f64::NEG_INFINITY;
                 }
                 Err(e) => post(&FromWorker::Error(format!(
                     "cannot start this configuration: {e}"
@@ -235,9 +241,21 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
                 let mut c = control.borrow_mut();
                 c.steps_left = c.steps_left.saturating_sub(taken);
             }
-            if !report(&mut trainer, &mut last_report).await {
+            if !report(&mut trainer, &mut last_report, &mut kl_per_latent).await {
                 control.borrow_mut().running = false;
                 post(&FromWorker::Running(false));
+            }
+        }
+        let idle_now = !(control.borrow().running || control.borrow().steps_left > 0);
+        if let Some(t) = trainer.as_ref() {
+            // Traversals every TRAVERSAL_EVERY_MS while training, and once after it stops.
+            let due = now_ms() - last_traversal > TRAVERSAL_EVERY_MS;
+            if due && (!idle_now || last_traversal < last_report.0) {
+                match t.traversal(0, &kl_per_latent).await {
+                    Ok(tr) => post(&FromWorker::Traversal(tr)),
+                    Err(e) => post(&FromWorker::Error(e.to_string())),
+                }
+                last_traversal = now_ms();
             }
         }
         let idle = !(control.borrow().running || control.borrow().steps_left > 0);
@@ -246,12 +264,15 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
 }
 
 /// Reads a snapshot back and posts it; false if training had to stop.
-async fn report(trainer: &mut Option<Trainer>, last: &mut (f64, u64)) -> bool {
+async fn report(trainer: &mut Option<Trainer>, last: &mut (f64, u64), kl: &mut Vec<f32>) -> bool {
     let Some(t) = trainer.as_mut() else {
         return false;
     };
     match t.snapshot(POSTERIOR_POINTS).await {
         Ok(snapshot) => {
+            if let Some(p) = &snapshot.posterior {
+                kl.clone_from(&p.kl_per_latent);
+            }
             let now = now_ms();
             let steps = snapshot.step.saturating_sub(last.1);
             let secs = ((now - last.0) / 1000.0).max(1e-6);

@@ -16,7 +16,8 @@ export async function serve(root, prefix = '/') {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (!path.startsWith(prefix)) { res.writeHead(404).end(); return; }
     let rel = normalize(path.slice(prefix.length)).replace(/^(\.\.[/\\])+/, '');
-    if (rel === '' || rel === '.' || rel.endsWith('/')) rel += 'index.html';
+    if (rel === '' || rel === '.') rel = 'index.html';
+    else if (rel.endsWith('/')) rel += 'index.html';
     try {
       const body = await readFile(join(root, rel));
       res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream' }).end(body);

@@ -78,9 +78,15 @@ pub fn app() -> Html {
             <main class="layout">
                 <controls::Controls state={state.clone()} commands={commands.clone()} />
                 <section class="panels">
-                    <panels::DataPanel state={state.clone()} />
-                    <panels::PosteriorPanel state={state.clone()} />
-                    <panels::LossPanel state={state.clone()} />
+                    <div class="column">
+                        <panels::PosteriorPanel state={state.clone()} />
+                        <panels::DataPanel state={state.clone()} />
+                    </div>
+                    <div class="column">
+                        <panels::LossPanel state={state.clone()} />
+                        <panels::TermsPanel state={state.clone()} />
+                        <panels::TraversalPanel state={state.clone()} />
+                    </div>
                 </section>
             </main>
         </div>

@@ -6,9 +6,11 @@ use super::Commands;
 use crate::app::draw;
 use crate::app::state::{Action, UiState};
 use crate::objective::priors::Prior;
+use crate::objective::TermName;
 use crate::protocol::{BackendRequest, ToWorker};
 use crate::train::config::prior_name;
 use crate::train::preview::Preview;
+use crate::train::traversal::{Decoded, IMAGE_STEPS, PATH_STEPS};
 use crate::train::BackendChoice;
 use crate::train::{DatasetKind, ModelKind};
 
@@ -177,14 +179,68 @@ pub fn loss_panel(props: &StateProps) -> Html {
         <figure class="panel">
             <figcaption>
                 <h2>{"Loss"}</h2>
-                <p class="help">{"The weighted objective per point: reconstruction error + β·KL (nats). It should fall, then level off."}</p>
+                <p class="help">{"The weighted objective per point (nats). It should fall, then level off."}</p>
             </figcaption>
-            <canvas id="loss-canvas" ref={canvas} width="520" height="220" role="img" aria-label="Loss curve"></canvas>
+            <canvas id="loss-canvas" ref={canvas} width="480" height="150" role="img" aria-label="Loss curve"></canvas>
             <p class="stats">
                 {"step "}<span id="step-count" data-step={s.step.to_string()}>{s.step}</span>
                 {" · loss "}<span id="loss-value" data-loss={last.map(|v| v.to_string())}>{last.map_or("–".into(), |v| format!("{v:.4}"))}</span>
                 {" · "}<span id="speed">{format!("{:.0} steps/s", s.steps_per_second)}</span>
             </p>
+        </figure>
+    }
+}
+
+/// Display label of a term.
+fn term_label(t: TermName) -> &'static str {
+    match t {
+        TermName::Loss => "loss",
+        TermName::Recon => "recon",
+        TermName::Kl => "KL",
+        TermName::Elbo => "ELBO",
+        TermName::Mi => "MI",
+        TermName::Tc => "TC",
+        TermName::DimKl => "dim-KL",
+        TermName::TcEstimate => "TC (disc.)",
+        TermName::DiscLoss => "disc. loss",
+        TermName::DiscAccuracy => "disc. acc.",
+        TermName::Divergence => "D(q,p)",
+    }
+}
+
+/// The KL and its parts over steps, and the KL of each latent (active units).
+#[function_component(TermsPanel)]
+pub fn terms_panel(props: &StateProps) -> Html {
+    let curves_canvas = use_node_ref();
+    let bars_canvas = use_node_ref();
+    {
+        let (cc, bc) = (curves_canvas.clone(), bars_canvas.clone());
+        let history = props.state.term_history.clone();
+        let kl = props.state.posterior.as_ref().map(|p| p.kl_per_latent.clone()).unwrap_or_default();
+        use_effect_with(props.state.version, move |_| {
+            let shown: Vec<(&str, &str, &[(u64, f32)])> = history
+                .iter()
+                .filter(|(n, _)| !matches!(n, TermName::Recon | TermName::Elbo | TermName::DiscLoss | TermName::DiscAccuracy))
+                .enumerate()
+                .map(|(i, (n, v))| (term_label(*n), draw::PALETTE[i % 6], v.as_slice()))
+                .collect();
+            if let Some(c) = cc.cast::<web_sys::HtmlCanvasElement>() {
+                draw::curves(&c, &shown, "The KL and its decomposition appear here while training.");
+            }
+            if let Some(c) = bc.cast::<web_sys::HtmlCanvasElement>() {
+                draw::bars(&c, &kl, 0.1);
+            }
+        });
+    }
+    html! {
+        <figure class="panel">
+            <figcaption>
+                <h2>{"KL and its parts"}</h2>
+                <p class="help">{"KL(q(z|x) ‖ p(z)) per point; β-TCVAE splits it into MI + TC + dim-KL (Chen et al. 2018), FactorVAE shows its discriminator's TC, DD its D(q(z), p(z))."}</p>
+            </figcaption>
+            <canvas id="terms-canvas" ref={curves_canvas} width="480" height="140" role="img" aria-label="KL decomposition curves"></canvas>
+            <p class="help">{"KL per latent (blue: active, above 0.1 nats)."}</p>
+            <canvas id="kl-bars-canvas" ref={bars_canvas} width="480" height="70" role="img" aria-label="KL per latent dimension"></canvas>
         </figure>
     }
 }
@@ -220,7 +276,42 @@ pub fn data_panel(props: &StateProps) -> Html {
                 <h2>{"Data"}</h2>
                 <p class="help" id="data-caption">{caption}</p>
             </figcaption>
-            <canvas id="data-canvas" ref={canvas} width="260" height="260" role="img" aria-label="Preview of the training data"></canvas>
+            <canvas id="data-canvas" ref={canvas} width="200" height="200" role="img" aria-label="Preview of the training data"></canvas>
+        </figure>
+    }
+}
+
+/// Latent traversals: decoded images per latent (dSprites) or decoded paths in data space.
+#[function_component(TraversalPanel)]
+pub fn traversal_panel(props: &StateProps) -> Html {
+    let canvas = use_node_ref();
+    {
+        let canvas = canvas.clone();
+        let traversal = props.state.traversal.clone();
+        let data = match &props.state.preview {
+            Some(Preview::Points { xy, .. }) => xy.clone(),
+            _ => Vec::new(),
+        };
+        use_effect_with(props.state.version, move |_| {
+            if let (Some(c), Some(t)) = (canvas.cast::<web_sys::HtmlCanvasElement>(), traversal) {
+                match t.decoded {
+                    Decoded::Images { side, pixels } => draw::traversal_grid(&c, side, &pixels, IMAGE_STEPS, &t.order),
+                    Decoded::Paths { xy, centre } => draw::traversal_paths(&c, &data, &xy, PATH_STEPS, centre, &t.order),
+                }
+            }
+        });
+    }
+    let help = match props.state.config.dataset {
+        DatasetKind::Dsprites => "Each row decodes one image's code with one latent swept from −3 to +3 (most active latents first). A disentangled latent changes one factor only.",
+        _ => "Each coloured path decodes one point's code (black square) while one latent sweeps from −3 to +3; grey: the data.",
+    };
+    html! {
+        <figure class="panel">
+            <figcaption>
+                <h2>{"Latent traversals"}</h2>
+                <p class="help">{help}</p>
+            </figcaption>
+            <canvas id="traversal-canvas" ref={canvas} width="360" height="240" role="img" aria-label="Latent traversals"></canvas>
         </figure>
     }
 }
