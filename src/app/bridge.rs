@@ -67,7 +67,9 @@ impl Bridge {
 
     /// Sends one command (queued until the worker is ready).
     pub fn send(&self, msg: &ToWorker) {
-        let Ok(text) = serde_json::to_string(msg) else { return };
+        let Ok(text) = serde_json::to_string(msg) else {
+            return;
+        };
         match self.outbox.borrow_mut().as_mut() {
             Some(queue) => queue.push(text),
             None => {

@@ -97,15 +97,28 @@ pub fn posterior(
 
 /// Draws a line chart of (step, value) with min/max labels.
 pub fn curve(canvas: &HtmlCanvasElement, points: &[(u64, f32)], colour: &str) {
-    curves(canvas, &[("", colour, points)], "Press Start to train: the loss appears here.");
+    curves(
+        canvas,
+        &[("", colour, points)],
+        "Press Start to train: the loss appears here.",
+    );
 }
 
 /// Draws several (step, value) series on shared axes, with a legend of their labels.
-pub fn curves(canvas: &HtmlCanvasElement, series: &[(&str, &str, &[(u64, f32)])], empty_text: &str) {
+pub fn curves(
+    canvas: &HtmlCanvasElement,
+    series: &[(&str, &str, &[(u64, f32)])],
+    empty_text: &str,
+) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     ctx.clear_rect(0.0, 0.0, w, h);
-    let finite = |s: &[(u64, f32)]| s.iter().copied().filter(|p| p.1.is_finite()).collect::<Vec<_>>();
+    let finite = |s: &[(u64, f32)]| {
+        s.iter()
+            .copied()
+            .filter(|p| p.1.is_finite())
+            .collect::<Vec<_>>()
+    };
     let all: Vec<Vec<(u64, f32)>> = series.iter().map(|s| finite(s.2)).collect();
     let flat: Vec<(u64, f32)> = all.iter().flatten().copied().collect();
     if flat.len() < 2 {
@@ -179,7 +192,11 @@ pub fn bars(canvas: &HtmlCanvasElement, values: &[f32], threshold: f32) {
         ctx.fill_rect(10.0 + j as f64 * bw + 2.0, h - 16.0 - bh, bw - 4.0, bh);
         ctx.set_fill_style_str("#333");
         let _ = ctx.fill_text(&format!("z{}", j + 1), 10.0 + j as f64 * bw + 2.0, h - 3.0);
-        let _ = ctx.fill_text(&format!("{v:.2}"), 10.0 + j as f64 * bw + 2.0, (h - 20.0 - bh).max(10.0));
+        let _ = ctx.fill_text(
+            &format!("{v:.2}"),
+            10.0 + j as f64 * bw + 2.0,
+            (h - 20.0 - bh).max(10.0),
+        );
     }
 }
 
@@ -244,7 +261,13 @@ pub fn scatter(canvas: &HtmlCanvasElement, xy: &[f32], labels: &[u32]) {
 }
 
 /// Draws greyscale images (0–255) in a grid of `cols` columns, each row labelled z_j.
-pub fn traversal_grid(canvas: &HtmlCanvasElement, side: usize, pixels: &[u8], cols: usize, order: &[usize]) {
+pub fn traversal_grid(
+    canvas: &HtmlCanvasElement,
+    side: usize,
+    pixels: &[u8],
+    cols: usize,
+    order: &[usize],
+) {
     let Some(ctx) = context(canvas) else { return };
     let n = pixels.len() / (side * side).max(1);
     if n == 0 || cols == 0 {
@@ -255,7 +278,10 @@ pub fn traversal_grid(canvas: &HtmlCanvasElement, side: usize, pixels: &[u8], co
     let (w, h) = (label_w + cols * (side + 1), rows * (side + 1));
     let mut rgba = vec![255u8; w * h * 4];
     for img in 0..n {
-        let (ox, oy) = (label_w + (img % cols) * (side + 1), (img / cols) * (side + 1));
+        let (ox, oy) = (
+            label_w + (img % cols) * (side + 1),
+            (img / cols) * (side + 1),
+        );
         for r in 0..side {
             for c in 0..side {
                 let i = 4 * ((oy + r) * w + ox + c);
@@ -265,26 +291,47 @@ pub fn traversal_grid(canvas: &HtmlCanvasElement, side: usize, pixels: &[u8], co
     }
     canvas.set_width(w as u32);
     canvas.set_height(h as u32);
-    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w as u32, h as u32) {
+    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w as u32, h as u32)
+    {
         let _ = ctx.put_image_data(&img, 0.0, 0.0);
     }
     ctx.set_fill_style_str("#333");
     ctx.set_font("12px sans-serif");
     for (r, j) in order.iter().enumerate().take(rows) {
-        let _ = ctx.fill_text(&format!("z{}", j + 1), 2.0, (r * (side + 1) + side / 2 + 4) as f64);
+        let _ = ctx.fill_text(
+            &format!("z{}", j + 1),
+            2.0,
+            (r * (side + 1) + side / 2 + 4) as f64,
+        );
     }
 }
 
 /// Draws the data (grey) and one decoded path per latent (coloured), with the start point.
-pub fn traversal_paths(canvas: &HtmlCanvasElement, data_xy: &[f32], paths: &[f32], steps: usize, centre: [f32; 2], order: &[usize]) {
+pub fn traversal_paths(
+    canvas: &HtmlCanvasElement,
+    data_xy: &[f32],
+    paths: &[f32],
+    steps: usize,
+    centre: [f32; 2],
+    order: &[usize],
+) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     ctx.set_fill_style_str("#fff");
     ctx.fill_rect(0.0, 0.0, w, h);
     // Frame the data (paths may run far outside it; the canvas clips them).
     let source = if data_xy.is_empty() { paths } else { data_xy };
-    let r = source.iter().filter(|v| v.is_finite()).fold(1e-6f32, |m, v| m.max(v.abs())) as f64 * 1.3;
-    let to_px = |x: f32, y: f32| ((x as f64 + r) / (2.0 * r) * w, (r - y as f64) / (2.0 * r) * h);
+    let r = source
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(1e-6f32, |m, v| m.max(v.abs())) as f64
+        * 1.3;
+    let to_px = |x: f32, y: f32| {
+        (
+            (x as f64 + r) / (2.0 * r) * w,
+            (r - y as f64) / (2.0 * r) * h,
+        )
+    };
     ctx.set_fill_style_str("#ccc");
     for p in data_xy.chunks(2) {
         let (x, y) = to_px(p[0], p[1]);

@@ -3,5 +3,7 @@
 
 fn main() {
     #[cfg(not(target_arch = "wasm32"))]
-    std::process::exit(disentangle_lab::cli::main_with_args(std::env::args().collect()));
+    std::process::exit(disentangle_lab::cli::main_with_args(
+        std::env::args().collect(),
+    ));
 }

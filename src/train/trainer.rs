@@ -362,7 +362,12 @@ impl Trainer {
                 kl[j] += 0.5 * (m[j] * m[j] + lv[j].exp() - 1.0 - lv[j]) / points as f32;
             }
         }
-        Ok(Posterior { latents: k, z, labels: self.shown.1[..points].to_vec(), kl_per_latent: kl })
+        Ok(Posterior {
+            latents: k,
+            z,
+            labels: self.shown.1[..points].to_vec(),
+            kl_per_latent: kl,
+        })
     }
 
     /// The autodiff device the trainer runs on.

@@ -46,7 +46,11 @@ pub enum Decoded {
 impl Trainer {
     /// Traverses every latent around shown point `point`'s posterior mean; `kl_per_latent`
     /// orders the rows (active latents first).
-    pub async fn traversal(&self, point: usize, kl_per_latent: &[f32]) -> Result<Traversal, TrainError> {
+    pub async fn traversal(
+        &self,
+        point: usize,
+        kl_per_latent: &[f32],
+    ) -> Result<Traversal, TrainError> {
         let vae = self.model_ref().vae.valid();
         let (shown, _) = self.shown_ref();
         let point = point.min(shown.dims()[0].saturating_sub(1));
@@ -56,7 +60,10 @@ impl Trainer {
         let centre = read_f32(mu.clone()).await?;
         let mut order: Vec<usize> = (0..k).collect();
         order.sort_by(|&a, &b| {
-            let (ka, kb) = (kl_per_latent.get(a).copied().unwrap_or(0.0), kl_per_latent.get(b).copied().unwrap_or(0.0));
+            let (ka, kb) = (
+                kl_per_latent.get(a).copied().unwrap_or(0.0),
+                kl_per_latent.get(b).copied().unwrap_or(0.0),
+            );
             kb.total_cmp(&ka)
         });
         let images = matches!(self.data_ref(), DataSource::Images(_));
@@ -74,13 +81,28 @@ impl Trainer {
         let z = Tensor::<2>::from_data(TensorData::new(codes, [k * steps, k]), &device);
         let decoded = if images {
             let img = read_f32(vae.mean_image(z)).await?;
-            Decoded::Images { side: IMAGE_SIDE, pixels: img.iter().map(|&p| (p.clamp(0.0, 1.0) * 255.0) as u8).collect() }
+            Decoded::Images {
+                side: IMAGE_SIDE,
+                pixels: img
+                    .iter()
+                    .map(|&p| (p.clamp(0.0, 1.0) * 255.0) as u8)
+                    .collect(),
+            }
         } else {
             let out = read_f32(vae.mean_image(z)).await?; // [k·steps, D]
             let d = out.len() / (k * steps);
-            let xy = out.chunks(d).flat_map(|r| [r[0], r[1.min(d - 1)]]).collect();
-            let c = read_f32(vae.mean_image(Tensor::from_data(TensorData::new(centre, [1, k]), &device))).await?;
-            Decoded::Paths { xy, centre: [c[0], c[1.min(c.len() - 1)]] }
+            let xy = out
+                .chunks(d)
+                .flat_map(|r| [r[0], r[1.min(d - 1)]])
+                .collect();
+            let c = read_f32(
+                vae.mean_image(Tensor::from_data(TensorData::new(centre, [1, k]), &device)),
+            )
+            .await?;
+            Decoded::Paths {
+                xy,
+                centre: [c[0], c[1.min(c.len() - 1)]],
+            }
         };
         Ok(Traversal { order, decoded })
     }
@@ -94,7 +116,14 @@ mod tests {
     #[test]
     fn traversals_have_one_row_per_latent_in_kl_order() {
         let device = Device::flex();
-        let t = Trainer::new(TrainConfig { latents: 3, ..TrainConfig::default() }, &device).unwrap();
+        let t = Trainer::new(
+            TrainConfig {
+                latents: 3,
+                ..TrainConfig::default()
+            },
+            &device,
+        )
+        .unwrap();
         let tr = pollster::block_on(t.traversal(0, &[0.1, 2.0, 0.5])).unwrap();
         assert_eq!(tr.order, vec![1, 2, 0]);
         match tr.decoded {
@@ -105,13 +134,17 @@ mod tests {
             dataset: DatasetKind::Dsprites,
             latents: 2,
             batch: 4,
-            subset: "shapes:square,scales:0,orients:1,stride:16".parse().unwrap(),
+            subset: "shapes:square,scales:0,orients:1,stride:16"
+                .parse()
+                .unwrap(),
             ..TrainConfig::default()
         };
         let t = Trainer::new(config, &device).unwrap();
         let tr = pollster::block_on(t.traversal(0, &[0.0, 0.0])).unwrap();
         match tr.decoded {
-            Decoded::Images { side, pixels } => assert_eq!(pixels.len(), 2 * IMAGE_STEPS * side * side),
+            Decoded::Images { side, pixels } => {
+                assert_eq!(pixels.len(), 2 * IMAGE_STEPS * side * side)
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -216,16 +216,33 @@ pub fn terms_panel(props: &StateProps) -> Html {
     {
         let (cc, bc) = (curves_canvas.clone(), bars_canvas.clone());
         let history = props.state.term_history.clone();
-        let kl = props.state.posterior.as_ref().map(|p| p.kl_per_latent.clone()).unwrap_or_default();
+        let kl = props
+            .state
+            .posterior
+            .as_ref()
+            .map(|p| p.kl_per_latent.clone())
+            .unwrap_or_default();
         use_effect_with(props.state.version, move |_| {
             let shown: Vec<(&str, &str, &[(u64, f32)])> = history
                 .iter()
-                .filter(|(n, _)| !matches!(n, TermName::Recon | TermName::Elbo | TermName::DiscLoss | TermName::DiscAccuracy))
+                .filter(|(n, _)| {
+                    !matches!(
+                        n,
+                        TermName::Recon
+                            | TermName::Elbo
+                            | TermName::DiscLoss
+                            | TermName::DiscAccuracy
+                    )
+                })
                 .enumerate()
                 .map(|(i, (n, v))| (term_label(*n), draw::PALETTE[i % 6], v.as_slice()))
                 .collect();
             if let Some(c) = cc.cast::<web_sys::HtmlCanvasElement>() {
-                draw::curves(&c, &shown, "The KL and its decomposition appear here while training.");
+                draw::curves(
+                    &c,
+                    &shown,
+                    "The KL and its decomposition appear here while training.",
+                );
             }
             if let Some(c) = bc.cast::<web_sys::HtmlCanvasElement>() {
                 draw::bars(&c, &kl, 0.1);
@@ -295,8 +312,12 @@ pub fn traversal_panel(props: &StateProps) -> Html {
         use_effect_with(props.state.version, move |_| {
             if let (Some(c), Some(t)) = (canvas.cast::<web_sys::HtmlCanvasElement>(), traversal) {
                 match t.decoded {
-                    Decoded::Images { side, pixels } => draw::traversal_grid(&c, side, &pixels, IMAGE_STEPS, &t.order),
-                    Decoded::Paths { xy, centre } => draw::traversal_paths(&c, &data, &xy, PATH_STEPS, centre, &t.order),
+                    Decoded::Images { side, pixels } => {
+                        draw::traversal_grid(&c, side, &pixels, IMAGE_STEPS, &t.order)
+                    }
+                    Decoded::Paths { xy, centre } => {
+                        draw::traversal_paths(&c, &data, &xy, PATH_STEPS, centre, &t.order)
+                    }
                 }
             }
         });
