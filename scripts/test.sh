@@ -18,8 +18,9 @@ cargo fmt --check
 step "cargo clippy (native, all targets)"
 cargo clippy --all-targets --locked -- -D warnings
 
-step "cargo clippy (wasm32: page and worker)"
+step "cargo clippy (wasm32: page and worker; the page alone, as built, without burn)"
 cargo clippy --target wasm32-unknown-unknown --bins --locked -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --no-default-features --bin app --locked -- -D warnings
 
 # Release profile: burn is unusably slow unoptimised, and the host-side build scripts and
 # proc-macros are then shared with the release wasm build below.

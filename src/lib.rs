@@ -12,12 +12,12 @@ pub mod protocol;
 pub mod rng;
 pub mod train;
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "train", not(target_arch = "wasm32")))]
 pub mod cli;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "train", target_arch = "wasm32"))]
 pub mod worker;
 
 /// Runs the wasm module's static constructors once.

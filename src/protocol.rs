@@ -39,6 +39,8 @@ pub enum ToWorker {
     SetLr(f64),
     /// Pause between snapshots in milliseconds (slow motion); 0 trains flat out.
     SetDelay(u32),
+    /// Measure rendering and training speed on every backend (training pauses meanwhile).
+    Benchmark,
 }
 
 /// What the page learns about the WebGPU adapter.
@@ -65,6 +67,17 @@ pub struct BackendReport {
     pub notice: Option<String>,
 }
 
+/// One benchmark figure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchLine {
+    /// What was measured.
+    pub what: String,
+    /// The figure.
+    pub value: f64,
+    /// Its unit.
+    pub unit: String,
+}
+
 /// Messages from the worker to the page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FromWorker {
@@ -89,6 +102,10 @@ pub enum FromWorker {
     Traversal(Traversal),
     /// Something went wrong; the worker is in a safe (paused) state.
     Error(String),
+    /// One figure of the in-page benchmark.
+    Bench(BenchLine),
+    /// The benchmark has finished.
+    BenchDone,
 }
 
 #[cfg(test)]

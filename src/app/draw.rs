@@ -95,21 +95,32 @@ pub fn posterior(
     let _ = ctx.fill_text(&format!("z{}", dims.1 + 1), ox + 4.0, 14.0);
 }
 
+/// One line of a chart: legend label, colour and (step, value) points.
+pub struct Series<'a> {
+    /// Legend label ("" for none).
+    pub label: &'a str,
+    /// CSS colour.
+    pub colour: &'a str,
+    /// The points.
+    pub points: &'a [(u64, f32)],
+}
+
 /// Draws a line chart of (step, value) with min/max labels.
 pub fn curve(canvas: &HtmlCanvasElement, points: &[(u64, f32)], colour: &str) {
+    let series = Series {
+        label: "",
+        colour,
+        points,
+    };
     curves(
         canvas,
-        &[("", colour, points)],
+        &[series],
         "Press Start to train: the loss appears here.",
     );
 }
 
 /// Draws several (step, value) series on shared axes, with a legend of their labels.
-pub fn curves(
-    canvas: &HtmlCanvasElement,
-    series: &[(&str, &str, &[(u64, f32)])],
-    empty_text: &str,
-) {
+pub fn curves(canvas: &HtmlCanvasElement, series: &[Series], empty_text: &str) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     ctx.clear_rect(0.0, 0.0, w, h);
@@ -119,7 +130,7 @@ pub fn curves(
             .filter(|p| p.1.is_finite())
             .collect::<Vec<_>>()
     };
-    let all: Vec<Vec<(u64, f32)>> = series.iter().map(|s| finite(s.2)).collect();
+    let all: Vec<Vec<(u64, f32)>> = series.iter().map(|s| finite(s.points)).collect();
     let flat: Vec<(u64, f32)> = all.iter().flatten().copied().collect();
     if flat.len() < 2 {
         ctx.set_fill_style_str("#666");
@@ -144,8 +155,8 @@ pub fn curves(
         ctx.stroke();
     }
     ctx.set_line_width(1.5);
-    for ((label, colour, _), pts) in series.iter().zip(&all) {
-        ctx.set_stroke_style_str(colour);
+    for (s, pts) in series.iter().zip(&all) {
+        ctx.set_stroke_style_str(s.colour);
         ctx.begin_path();
         // At most ~2 points per horizontal pixel.
         let stride = (pts.len() / (2 * w as usize).max(1)).max(1);
@@ -157,7 +168,6 @@ pub fn curves(
             }
         }
         ctx.stroke();
-        let _ = label;
     }
     ctx.set_line_width(1.0);
     ctx.set_fill_style_str("#333");
@@ -166,7 +176,7 @@ pub fn curves(
     let _ = ctx.fill_text(&format!("{lo:.3}"), 4.0, h - pad_b);
     let _ = ctx.fill_text(&format!("step {}", x1 as u64), w - 90.0, h - 6.0);
     let mut x = pad_l + 6.0;
-    for (label, colour, _) in series.iter().filter(|s| !s.0.is_empty()) {
+    for Series { label, colour, .. } in series.iter().filter(|s| !s.label.is_empty()) {
         ctx.set_fill_style_str(colour);
         ctx.fill_rect(x, pad_t + 4.0, 10.0, 10.0);
         ctx.set_fill_style_str("#333");

@@ -5,8 +5,10 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::objective::{TermName, Weights};
-use crate::protocol::{BackendReport, BackendRequest, FromWorker};
+use crate::protocol::{BackendReport, BackendRequest, BenchLine, FromWorker};
+use crate::train::lessons::Lesson;
 use crate::train::preview::Preview;
+use crate::train::share;
 use crate::train::traversal::Traversal;
 use crate::train::{Posterior, TermCurves, TrainConfig};
 
@@ -42,6 +44,12 @@ pub struct UiState {
     pub error: Option<String>,
     /// The data set's preview.
     pub preview: Option<Preview>,
+    /// In-page benchmark figures, and whether it has finished.
+    pub bench: (Vec<BenchLine>, bool),
+    /// The lesson being followed, if any.
+    pub lesson: Option<&'static Lesson>,
+    /// Control ids hidden by the share link (a teacher's choice).
+    pub hidden: Vec<String>,
     /// The latest latent traversal.
     pub traversal: Option<Traversal>,
     /// The two latent dimensions the posterior panel shows.
@@ -68,6 +76,9 @@ impl Default for UiState {
             view_dims: (0, 1),
             preview: None,
             traversal: None,
+            bench: (Vec::new(), false),
+            hidden: Vec::new(),
+            lesson: None,
             version: 0,
         }
     }
@@ -93,9 +104,46 @@ pub enum Action {
     DismissError,
     /// The user chose which latent dimensions to plot.
     SetViewDims(usize, usize),
+    /// A benchmark was started: clear old figures.
+    StartBench,
+    /// The user chose a lesson (or none).
+    SetLesson(Option<&'static Lesson>),
 }
 
 impl UiState {
+    /// The state a share link describes (the URL fragment); what it could not use is shown
+    /// as a message, and everything else keeps its default.
+    pub fn from_link(fragment: &str) -> Self {
+        let (link, ignored) = share::decode(fragment);
+        Self {
+            config: link.config,
+            backend_request: link
+                .backend
+                .map_or(BackendRequest::Auto, BackendRequest::Use),
+            hidden: link.hidden,
+            error: (!ignored.is_empty()).then(|| {
+                format!(
+                    "Some settings of this link were ignored: {}.",
+                    ignored.join("; ")
+                )
+            }),
+            ..Self::default()
+        }
+    }
+
+    /// The share link of the current settings.
+    pub fn link(&self) -> String {
+        let backend = match self.backend_request {
+            BackendRequest::Auto => None,
+            BackendRequest::Use(c) => Some(c),
+        };
+        share::encode(&share::LinkState {
+            config: self.config.clone(),
+            backend,
+            hidden: self.hidden.clone(),
+        })
+    }
+
     fn push_curves(&mut self, curves: &TermCurves) {
         for (name, values) in curves.names.iter().zip(&curves.values) {
             let series = match name {
@@ -138,7 +186,7 @@ impl Reducible for UiState {
                         } => {
                             s.push_curves(&snapshot.curves);
                             s.step = snapshot.step;
-                            if snapshot.curves.len() > 0 {
+                            if !snapshot.curves.is_empty() {
                                 s.steps_per_second = steps_per_second;
                             }
                             if snapshot.posterior.is_some() {
@@ -149,6 +197,8 @@ impl Reducible for UiState {
                         }
                         FromWorker::Running(r) => s.running = r,
                         FromWorker::Ready => {}
+                        FromWorker::Bench(l) => s.bench.0.push(l),
+                        FromWorker::BenchDone => s.bench.1 = true,
                         FromWorker::Traversal(t) => {
                             s.traversal = Some(t);
                             s.version += 1;
@@ -186,6 +236,8 @@ impl Reducible for UiState {
             }
             Action::ShowError(e) => s.error = Some(e),
             Action::DismissError => s.error = None,
+            Action::StartBench => s.bench = (Vec::new(), false),
+            Action::SetLesson(l) => s.lesson = l,
             Action::SetViewDims(a, b) => {
                 s.view_dims = (a, b);
                 s.version += 1;

@@ -8,38 +8,11 @@ use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfi
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
-use serde::{Deserialize, Serialize};
 
 /// Side of a dSprites image.
 pub const SIDE: usize = 64;
 
-/// Which convolutional network to build.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ConvSize {
-    /// disentanglement_lib's encoder/decoder (FC 256).
-    Dlib,
-    /// Half the channels and FC width: ~4× fewer FLOPs, for training in the page.
-    Small,
-}
-
-impl ConvSize {
-    /// Channels of the four conv layers and the FC width.
-    fn widths(self) -> ([usize; 4], usize) {
-        match self {
-            ConvSize::Dlib => ([32, 32, 64, 64], 256),
-            ConvSize::Small => ([16, 16, 32, 32], 128),
-        }
-    }
-
-    /// Short name for the CLI and share links.
-    pub fn key(self) -> &'static str {
-        match self {
-            ConvSize::Dlib => "dlib",
-            ConvSize::Small => "small",
-        }
-    }
-}
+pub use super::kinds::ConvSize;
 
 /// Image encoder: 64×64×1 → (μ, log σ²) of K latents.
 #[derive(Module, Debug)]

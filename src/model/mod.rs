@@ -1,5 +1,9 @@
 //! Networks: encoders q(z|x) and decoders p(x|z), assembled into a [`vae::Vae`].
 
+#[cfg(feature = "train")]
 pub mod conv;
+pub mod kinds;
+#[cfg(feature = "train")]
 pub mod mlp;
+#[cfg(feature = "train")]
 pub mod vae;

@@ -8,9 +8,9 @@
 //! use and neither do we: the kernel is per dimension, so dim = 1).
 
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::gaussian::{kl_to_standard_normal, log_normal, logsumexp_dim};
+pub use super::kinds::Divergence;
 use super::priors::Prior;
 use super::{terms_row, Encoded, ObjectiveOutput, TermName, Weights};
 use crate::rng::Rng;
@@ -26,16 +26,6 @@ pub const TERMS: &[TermName] = &[
     TermName::Elbo,
     TermName::Divergence,
 ];
-
-/// Which divergence D(q(z), p(z)) regularises the aggregate posterior.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Divergence {
-    /// KL(p(z) ‖ q(z)) estimated with B samples of p (DD's `kld_inc`).
-    KlPQ,
-    /// Dimension-wise MMD with inverse multiquadric kernels (DD's `mmd_dim`).
-    Mmd,
-}
 
 /// KL(q(z|x) ‖ p(z)) per point: analytic for the Gaussian priors, else the one-sample Monte
 /// Carlo estimate log q(z|x) − log p(z) at the encoder's z.

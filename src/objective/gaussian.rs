@@ -2,8 +2,7 @@
 
 use burn::prelude::*;
 
-/// log(2π).
-pub const LOG_2PI: f64 = 1.837_877_066_409_345_3;
+pub use super::special::LOG_2PI;
 
 /// Negative log-likelihood of `x` under N(mean, diag exp(logvar)), summed over features:
 /// ½ Σ_d [(x_d − m_d)² / s²_d + log s²_d + log 2π].

@@ -1,10 +1,13 @@
 //! Priors p(z) for the Disentangling-Disentanglement objective (METHODS.md §1, Mathieu et al.
 //! 2019): isotropic and anisotropic Gaussians, a factorised Student-t and a Gaussian mixture.
 
+#[cfg(feature = "train")]
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::gaussian::{logsumexp_dim, LOG_2PI};
+#[cfg(feature = "train")]
+use super::gaussian::logsumexp_dim;
+use super::special::LOG_2PI;
 use super::special::{lgamma, sample_gamma};
 use crate::rng::Rng;
 
@@ -122,6 +125,7 @@ impl Prior {
         }
     }
 
+    #[cfg(feature = "train")]
     /// log p(z) per row, differentiable with respect to `z`.
     ///
     /// # Shapes
@@ -213,6 +217,7 @@ impl Prior {
         out
     }
 
+    #[cfg(feature = "train")]
     /// `n` draws of z, sampled on the host with `rng` and uploaded (a constant: no gradient).
     ///
     /// # Shapes

@@ -2,6 +2,9 @@
 
 use crate::rng::Rng;
 
+/// log(2π).
+pub const LOG_2PI: f64 = 1.837_877_066_409_345_3;
+
 /// Lanczos coefficients for g = 7, n = 9 (Numerical Recipes / Godfrey), good to ~1e-15.
 const LANCZOS: [f64; 9] = [
     0.999_999_999_999_809_9,

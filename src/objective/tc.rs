@@ -7,22 +7,10 @@
 //! ([`TcDecomposer::new`]).
 
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::gaussian::{log_normal, logsumexp_dim, LOG_2PI};
+pub use super::kinds::Estimator;
 use super::{terms_row, Encoded, ObjectiveOutput, TermName, Weights};
-
-/// Minibatch estimator of log q(z) and log q(z_k).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Estimator {
-    /// Minibatch-weighted sampling: log q(z_i) ≈ logsumexp_j Σ_k L[i,j,k] − log(B·N).
-    /// Biased: its TC reads ≈ (K−1)·log B … (K−1)·log N nats high on independent latents.
-    Mws,
-    /// Minibatch-stratified sampling with the intended weights W_ii = 1/N,
-    /// W_i,(i+1 mod B) = (N−M)/(N·M), else 1/M, M = B − 1 (rows sum to 1).
-    Mss,
-}
 
 /// Terms a β-TCVAE row holds, in order.
 pub const TERMS: &[TermName] = &[

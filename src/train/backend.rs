@@ -1,6 +1,7 @@
 //! Run-time backend choice: burn picks the backend from the `Device`, so one build carries
 //! the CPU backends and WebGPU, and the user (or the fallback logic) chooses.
 
+#[cfg(feature = "train")]
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +62,7 @@ impl BackendChoice {
 }
 
 /// The (non-autodiff) CPU device of a CPU choice.
+#[cfg(feature = "train")]
 #[allow(deprecated)] // Device::ndarray is deprecated upstream; we keep it while it measures faster in wasm.
 fn cpu_device(choice: BackendChoice) -> Device {
     match choice {
@@ -69,14 +71,15 @@ fn cpu_device(choice: BackendChoice) -> Device {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "train", not(target_arch = "wasm32")))]
 static WGPU_DEVICE: std::sync::OnceLock<Result<Device, String>> = std::sync::OnceLock::new();
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "train", target_arch = "wasm32"))]
 thread_local! {
     static WGPU_DEVICE: std::cell::RefCell<Option<Device>> = const { std::cell::RefCell::new(None) };
 }
 
+#[cfg(feature = "train")]
 /// The device for `choice`, initialising wgpu once (a second init fails upstream, so the
 /// device is cached). Errors are messages for the user, e.g. "no adapter".
 pub async fn device_for(choice: BackendChoice) -> Result<Device, String> {

@@ -4,10 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::ivae::IvaeConfig;
 use crate::data::subset::DspritesSubset;
-use crate::model::conv::ConvSize;
-use crate::objective::dd::Divergence;
+use crate::model::kinds::ConvSize;
+use crate::objective::kinds::{Divergence, Estimator};
 use crate::objective::priors::Prior;
-use crate::objective::tc::Estimator;
 use crate::objective::Weights;
 
 /// Which data set a run trains on.

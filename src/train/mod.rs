@@ -2,20 +2,29 @@
 //!
 //! Data flows one way: data → model → objective → optimiser → snapshot. Tensors are read back
 //! only when a snapshot is taken (every few steps), asynchronously, so the same code runs
-//! natively and on WebGPU in the page.
+//! natively and on WebGPU in the page. Without the `train` feature (the page's UI binary)
+//! only the plain-data parts compile: configuration, snapshots, previews.
 
 pub mod backend;
 pub mod config;
+#[cfg(feature = "train")]
 pub mod evaluate;
+pub mod lessons;
+#[cfg(feature = "train")]
 pub mod model;
 pub mod preview;
+pub mod share;
 pub mod snapshot;
+#[cfg(feature = "train")]
 pub mod source;
+#[cfg(feature = "train")]
 pub mod trainer;
 pub mod traversal;
 
 pub use backend::BackendChoice;
 pub use config::{DatasetKind, ModelKind, TrainConfig};
 pub use snapshot::{Posterior, Snapshot, TermCurves};
+#[cfg(feature = "train")]
 pub use source::{DataSource, Truth};
+#[cfg(feature = "train")]
 pub use trainer::{TrainError, Trainer};

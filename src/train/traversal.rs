@@ -1,11 +1,15 @@
 //! Latent traversals: decode a chosen point's code while one latent sweeps ±3, per latent.
 
-use burn::module::Module;
-use burn::prelude::*;
+#[cfg(feature = "train")]
+use burn::{module::Module, prelude::*};
 use serde::{Deserialize, Serialize};
 
-use super::source::DataSource;
-use super::trainer::{read_f32, TrainError, Trainer};
+#[cfg(feature = "train")]
+use super::{
+    source::DataSource,
+    trainer::{read_f32, TrainError, Trainer},
+};
+#[cfg(feature = "train")]
 use crate::data::dsprites::IMAGE_SIDE;
 
 /// Values per latent in an image traversal (−3 … 3).
@@ -43,6 +47,7 @@ pub enum Decoded {
     },
 }
 
+#[cfg(feature = "train")]
 impl Trainer {
     /// Traverses every latent around shown point `point`'s posterior mean; `kl_per_latent`
     /// orders the rows (active latents first).
@@ -108,7 +113,7 @@ impl Trainer {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "train"))]
 mod tests {
     use super::*;
     use crate::train::{DatasetKind, TrainConfig};

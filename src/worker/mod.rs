@@ -6,6 +6,7 @@
 //! reads back a snapshot (asynchronously) and yields to the event loop.
 
 mod adapter;
+mod bench;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -35,6 +36,7 @@ struct Control {
     running: bool,
     steps_left: u32,
     delay_ms: u32,
+    bench: bool,
     inbox: Vec<ToWorker>,
 }
 
@@ -107,6 +109,11 @@ fn drain_inbox(control: &Rc<RefCell<Control>>, trainer: &mut Option<Trainer>) {
             ToWorker::Step(n) => {
                 c.running = false;
                 c.steps_left = c.steps_left.saturating_add(n);
+                Ok(())
+            }
+            ToWorker::Benchmark => {
+                c.bench = true;
+                c.running = false;
                 Ok(())
             }
             ToWorker::SetDelay(ms) => {
@@ -194,6 +201,12 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
             post(&FromWorker::Backend(report));
             device = Some(d);
             control.borrow_mut().config.get_or_insert(config.clone());
+        }
+        if std::mem::take(&mut control.borrow_mut().bench) {
+            post(&FromWorker::Running(false));
+            let adapter = adapter::probe().await;
+            bench::run(now_ms, adapter, |l| post(&FromWorker::Bench(l))).await;
+            post(&FromWorker::BenchDone);
         }
         let new_config = control.borrow_mut().config.take();
         if let (Some(cfg), Some(d)) = (new_config, device.as_ref()) {

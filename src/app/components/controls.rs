@@ -7,11 +7,13 @@ use yew::prelude::*;
 use super::panels::StateCommandProps;
 use super::Commands;
 use crate::app::state::{Action, UiState};
-use crate::objective::dd::Divergence;
-use crate::objective::tc::Estimator;
+use crate::objective::kinds::Divergence;
+use crate::objective::kinds::Estimator;
 use crate::objective::Weights;
 use crate::protocol::ToWorker;
 use crate::train::config::{prior_by_name, prior_name, PRIOR_NAMES};
+use crate::train::lessons::LESSONS;
+use crate::train::share;
 use crate::train::{DatasetKind, ModelKind, TrainConfig};
 
 /// Reads an `<input>`/`<select>` value from an event.
@@ -49,7 +51,7 @@ fn on_reset_edit(
 /// One labelled control with its explanation.
 fn field(id: &str, label: &str, help: &str, control: Html) -> Html {
     html! {
-        <div class="field">
+        <div class={classes!("field", format!("field-{id}"))}>
             <label for={id.to_string()}>{label}</label>
             {control}
             <p class="help" id={format!("{id}-help")}>{help}</p>
@@ -98,7 +100,7 @@ fn weight_control(
         .applied_weights
         .map(|a| [a.alpha, a.beta, a.gamma][which].to_string());
     html! {
-        <div class="field">
+        <div class={classes!("field", format!("field-{id}"))}>
             <label for={id}>{format!("{symbol} = {value:.1}")}
                 <span class="applied">{" applied: "}
                     <span id={format!("applied-{id}")} data-value={applied.clone()}>{applied.clone().unwrap_or_else(|| "–".into())}</span>
@@ -261,8 +263,27 @@ pub fn controls(props: &StateCommandProps) -> Html {
         .iter()
         .filter(|m| **m != ModelKind::Ivae || config.dataset == DatasetKind::Ivae);
 
+    let on_lesson = {
+        let (state, commands) = (state.clone(), commands.clone());
+        Callback::from(move |e: Event| {
+            let id = input_value(&e);
+            let lesson = LESSONS.iter().find(|l| l.id == id);
+            state.dispatch(Action::SetLesson(lesson));
+            if let Some(l) = lesson {
+                let (link, _) = share::decode(l.link);
+                reset_with(&state, &commands, link.config);
+            }
+        })
+    };
+
     html! {
         <aside class="controls" aria-label="Training controls">
+            { field("lesson-select", "Lesson", "Presets that reproduce each paper's point; each explains what to watch.", html! {
+                <select id="lesson-select" onchange={on_lesson}>
+                    <option value="" selected={state.lesson.is_none()}>{"Free play"}</option>
+                    { for LESSONS.iter().map(|l| html! { <option value={l.id} selected={state.lesson.is_some_and(|s| s.id == l.id)}>{l.title}</option> }) }
+                </select>
+            }) }
             <div class="buttons">
                 <button id="start" class="primary" onclick={on_start}>{ if state.running { "Pause" } else { "Start" } }</button>
                 <button id="step" onclick={on_step} title="Take one optimisation step">{"Step"}</button>

@@ -33,7 +33,35 @@ impl Commands {
 /// The whole page.
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(UiState::default);
+    let state = use_reducer(|| {
+        let hash = web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default();
+        UiState::from_link(&hash)
+    });
+    // Keep the URL in step with the settings, so the address bar is always a share link.
+    {
+        let link = state.link();
+        use_effect_with(link, |link| {
+            if let Some(w) = web_sys::window() {
+                if let Ok(history) = w.history() {
+                    let _ = history.replace_state_with_url(
+                        &wasm_bindgen::JsValue::NULL,
+                        "",
+                        Some(&format!("#{link}")),
+                    );
+                }
+            }
+        });
+    }
+    let mut hide_css: String = state
+        .hidden
+        .iter()
+        .map(|id| format!(".field-{id} {{ display: none; }}\n"))
+        .collect();
+    for id in state.lesson.map_or(&[][..], |l| l.highlight) {
+        hide_css.push_str(&format!(".field-{id} {{ outline: 3px solid #e69f00; outline-offset: 2px; border-radius: 4px; }}\n"));
+    }
     let commands = {
         let dispatcher = state.dispatcher();
         let config = state.config.clone();
@@ -61,6 +89,7 @@ pub fn app() -> Html {
     };
     html! {
         <div class="page">
+            <style>{hide_css}</style>
             <header class="top">
                 <h1>{"Disentangle Lab"}</h1>
                 <p class="tagline">{"Train a variational autoencoder in your browser and watch its latent space."}</p>
@@ -74,6 +103,9 @@ pub fn app() -> Html {
                     <span>{err}</span>
                     <button class="dismiss" onclick={dismiss} aria-label="Dismiss message">{"×"}</button>
                 </div>
+            }
+            if let Some(lesson) = state.lesson {
+                <div class="notice lesson" id="lesson-text"><strong>{lesson.title}{". "}</strong>{lesson.text}</div>
             }
             <main class="layout">
                 <controls::Controls state={state.clone()} commands={commands.clone()} />
@@ -89,6 +121,7 @@ pub fn app() -> Html {
                     </div>
                 </section>
             </main>
+            <panels::BenchPanel state={state.clone()} commands={commands.clone()} />
         </div>
     }
 }

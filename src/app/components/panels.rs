@@ -85,12 +85,14 @@ pub fn backend_badge(props: &StateCommandProps) -> Html {
     };
     html! {
         <div class="backend" id="backend-badge" data-backend={state.backend.as_ref().map(|r| r.choice.key())}>
-            <label for="backend-select">{"Backend"}</label>
+            <span class="field-backend-select">
+            <label for="backend-select">{"Backend "}</label>
             <select id="backend-select" {onchange} title="Where training runs. Auto uses WebGPU on a real GPU and the CPU otherwise.">
                 { for [("auto", "Auto"), ("wgpu", "WebGPU"), ("ndarray", "CPU (NdArray)"), ("flex", "CPU (Flex)")].iter().map(|(k, label)| html! {
                     <option value={*k} selected={selected == *k}>{*label}</option>
                 }) }
             </select>
+            </span>
             <span class="running-on">{"running on: "}<strong id="backend-name">{running_on}</strong></span>
             <span class="adapter" id="adapter-info">{adapter}</span>
             if let Some(n) = notice {
@@ -223,7 +225,7 @@ pub fn terms_panel(props: &StateProps) -> Html {
             .map(|p| p.kl_per_latent.clone())
             .unwrap_or_default();
         use_effect_with(props.state.version, move |_| {
-            let shown: Vec<(&str, &str, &[(u64, f32)])> = history
+            let shown: Vec<draw::Series> = history
                 .iter()
                 .filter(|(n, _)| {
                     !matches!(
@@ -235,7 +237,11 @@ pub fn terms_panel(props: &StateProps) -> Html {
                     )
                 })
                 .enumerate()
-                .map(|(i, (n, v))| (term_label(*n), draw::PALETTE[i % 6], v.as_slice()))
+                .map(|(i, (n, v))| draw::Series {
+                    label: term_label(*n),
+                    colour: draw::PALETTE[i % 6],
+                    points: v.as_slice(),
+                })
                 .collect();
             if let Some(c) = cc.cast::<web_sys::HtmlCanvasElement>() {
                 draw::curves(
@@ -334,5 +340,30 @@ pub fn traversal_panel(props: &StateProps) -> Html {
             </figcaption>
             <canvas id="traversal-canvas" ref={canvas} width="360" height="240" role="img" aria-label="Latent traversals"></canvas>
         </figure>
+    }
+}
+
+/// "How fast is this machine?": the in-page benchmark, on request.
+#[function_component(BenchPanel)]
+pub fn bench_panel(props: &StateCommandProps) -> Html {
+    let onclick = {
+        let (d, commands) = (props.state.dispatcher(), props.commands.clone());
+        Callback::from(move |_| {
+            d.dispatch(Action::StartBench);
+            commands.send(ToWorker::Benchmark);
+        })
+    };
+    let (lines, done) = &props.state.bench;
+    html! {
+        <footer class="bench">
+            <button id="bench-start" {onclick} title="Pauses training and times rendering and training on each backend (about a minute)">{"Measure speed"}</button>
+            <span class="help">{" Times dSprites rendering and training steps/s on each backend in this browser."}</span>
+            if !lines.is_empty() || *done {
+                <pre id="bench-report" data-done={done.to_string()}>
+                    { for lines.iter().map(|l| format!("{:<58} {:>10.1} {}\n", l.what, l.value, l.unit)) }
+                    { if *done { "done\n" } else { "measuring…\n" } }
+                </pre>
+            }
+        </footer>
     }
 }

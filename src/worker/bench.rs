@@ -1,0 +1,118 @@
+//! The in-page benchmark: the same figures as `disentangle-lab bench`, measured in the
+//! browser's worker (dSprites rendering; training steps/s per backend × data set × model).
+
+use crate::data::dsprites::{render_batch, Factors, IMAGE_PIXELS};
+use crate::protocol::{AdapterInfo, BenchLine};
+use crate::rng::Rng;
+use crate::train::{backend, BackendChoice, DatasetKind, ModelKind, TrainConfig, Trainer};
+
+/// Seconds of training timed per configuration.
+const SECONDS: f64 = 1.0;
+
+fn line(what: String, value: f64, unit: &str) -> BenchLine {
+    BenchLine {
+        what,
+        value,
+        unit: unit.into(),
+    }
+}
+
+/// Runs every measurement, posting each line as soon as it is known via `emit`.
+pub async fn run(now_ms: fn() -> f64, adapter: Option<AdapterInfo>, emit: impl Fn(BenchLine)) {
+    // Rendering: batches of 64 drawn uniformly from the full set.
+    let mut rng = Rng::new(0);
+    let mut buf = vec![0.0f32; 64 * IMAGE_PIXELS];
+    let batches: Vec<Vec<Factors>> = (0..200)
+        .map(|_| {
+            (0..64)
+                .map(|_| Factors::from_index(rng.below(737_280) as usize).unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    let t = now_ms();
+    for b in &batches {
+        render_batch(b, &mut buf);
+    }
+    let secs = (now_ms() - t) / 1000.0;
+    emit(line(
+        "dSprites render, batch 64".into(),
+        (200 * 64) as f64 / secs.max(1e-9),
+        "images/s",
+    ));
+
+    let mut backends = vec![BackendChoice::Ndarray, BackendChoice::Flex];
+    if adapter.is_some() {
+        backends.push(BackendChoice::Wgpu);
+    }
+    for b in backends {
+        let Ok(device) = backend::device_for(b).await else {
+            emit(line(
+                format!("{}: could not start", b.label()),
+                0.0,
+                "steps/s",
+            ));
+            continue;
+        };
+        for dataset in DatasetKind::ALL {
+            for model in ModelKind::ALL {
+                if model == ModelKind::Ivae && dataset != DatasetKind::Ivae {
+                    continue;
+                }
+                // The full grid on the faster CPU backend; two representative pairs elsewhere.
+                let representative = model == ModelKind::BetaVae && dataset != DatasetKind::Ivae;
+                if b != BackendChoice::Ndarray && !representative {
+                    continue;
+                }
+                let mut config = TrainConfig {
+                    dataset,
+                    model,
+                    ..TrainConfig::default()
+                };
+                match dataset {
+                    DatasetKind::Dsprites => {
+                        config.batch = 64;
+                        config.latents = 6;
+                    }
+                    DatasetKind::Ivae => config.batch = 256,
+                    DatasetKind::Pinwheel => {}
+                }
+                if model == ModelKind::Dd && dataset == DatasetKind::Pinwheel {
+                    config.prior = crate::objective::priors::Prior::pinwheel();
+                }
+                let what = format!(
+                    "{} {} {} (batch {})",
+                    b.label(),
+                    dataset.key(),
+                    model.key(),
+                    config.batch.min(400)
+                );
+                match time_steps(config, &device, now_ms).await {
+                    Ok(rate) => emit(line(what, rate, "steps/s")),
+                    Err(e) => emit(line(format!("{what}: failed: {e}"), 0.0, "steps/s")),
+                }
+            }
+        }
+    }
+}
+
+async fn time_steps(
+    config: TrainConfig,
+    device: &burn::prelude::Device,
+    now_ms: fn() -> f64,
+) -> Result<f64, String> {
+    let mut t = Trainer::new(config, device)?;
+    for _ in 0..3 {
+        t.step();
+    }
+    t.snapshot(0).await.map_err(|e| e.to_string())?;
+    let start = now_ms();
+    let mut steps = 0u32;
+    while (now_ms() - start) / 1000.0 < SECONDS {
+        for _ in 0..5 {
+            t.step();
+        }
+        steps += 5;
+        t.snapshot(0).await.map_err(|e| e.to_string())?;
+    }
+    Ok(steps as f64 / ((now_ms() - start) / 1000.0))
+}
