@@ -81,3 +81,128 @@ fn an_out_of_range_weight_is_refused_before_training() {
         "{err}"
     );
 }
+
+#[test]
+fn exported_codes_feed_the_metrics_command() {
+    let dir = temp("codes");
+    let status = bin()
+        .args([
+            "train",
+            "--dataset",
+            "dsprites",
+            "--subset",
+            "shapes:square.heart,scales:0.5,orients:2,stride:8",
+        ])
+        .args([
+            "--model",
+            "beta-tcvae",
+            "--estimator",
+            "mws",
+            "--latents",
+            "4",
+            "--batch",
+            "16",
+            "--steps",
+            "5",
+        ])
+        .args(["--seed", "1", "--out"])
+        .arg(dir.join("run.json"))
+        .arg("--export-codes")
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    for term in ["mi", "tc", "dim_kl", "recon", "kl"] {
+        assert_eq!(
+            run["terms"][term].as_array().map(Vec::len),
+            Some(5),
+            "{term}"
+        );
+    }
+    let mig = run["metrics"]["mig"]
+        .as_f64()
+        .expect("dSprites runs report MIG");
+    assert!((0.0..=1.0).contains(&mig));
+    // 2 shapes × 2 scales × 2 orientations × 4 × 4 positions = 128 points.
+    let out = bin()
+        .args(["metrics", "mig", "--codes"])
+        .arg(dir.join("means.npy"))
+        .arg("--factors")
+        .arg(dir.join("factors.npy"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        m["mutual_info_nats"].as_array().map(Vec::len),
+        Some(4),
+        "one MI row per latent"
+    );
+    for f in ["logvars.npy", "samples.npy"] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+}
+
+#[test]
+fn ivae_runs_report_mcc_and_pinwheel_runs_report_the_divergence() {
+    let out = temp("ivae.json");
+    let status = bin()
+        .args([
+            "train",
+            "--dataset",
+            "ivae",
+            "--model",
+            "ivae",
+            "--steps",
+            "20",
+            "--batch",
+            "128",
+            "--seed",
+            "0",
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let mcc = run["metrics"]["mcc"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&mcc));
+    let out = temp("dd.json");
+    let status = bin()
+        .args([
+            "train",
+            "--dataset",
+            "pinwheel",
+            "--model",
+            "dd",
+            "--prior",
+            "mixture",
+            "--alpha",
+            "1",
+            "--beta",
+            "0",
+        ])
+        .args(["--steps", "20", "--seed", "0", "--out"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(run["metrics"]["divergence_kl_p_q"]
+        .as_f64()
+        .unwrap()
+        .is_finite());
+    assert!(run["metrics"]["divergence_protocol"]
+        .as_str()
+        .unwrap()
+        .contains("mixture"));
+}
