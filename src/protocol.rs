@@ -37,6 +37,8 @@ pub enum ToWorker {
     SetWeights(Weights),
     /// New learning rate from the next step on.
     SetLr(f64),
+    /// New prior for DD from the next step on.
+    SetPrior(crate::objective::priors::Prior),
     /// Pause between snapshots in milliseconds (slow motion); 0 trains flat out.
     SetDelay(u32),
     /// Measure rendering and training speed on every backend (training pauses meanwhile).

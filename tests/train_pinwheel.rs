@@ -4,7 +4,14 @@
 use disentangle_lab::objective::TermName;
 use disentangle_lab::train::{backend, BackendChoice, TermCurves, TrainConfig, Trainer};
 
+/// burn seeds its CPU backends' random numbers process-wide (`Device::seed`), so trainers in
+/// parallel test threads would draw from one stream; the tests here take turns.
+static ONE_TRAINER_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn run(config: TrainConfig, steps: u64) -> TermCurves {
+    let _turn = ONE_TRAINER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let device = pollster::block_on(backend::device_for(BackendChoice::Flex)).unwrap();
     let mut trainer = Trainer::new(config, &device).unwrap();
     let mut curves = TermCurves::default();
@@ -53,6 +60,9 @@ fn same_seed_gives_the_same_curve() {
 
 #[test]
 fn beta_changes_take_effect_on_the_next_step_without_a_rebuild() {
+    let _turn = ONE_TRAINER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let device = pollster::block_on(backend::device_for(BackendChoice::Flex)).unwrap();
     let config = TrainConfig {
         model: disentangle_lab::train::ModelKind::BetaVae,

@@ -124,6 +124,10 @@ fn drain_inbox(control: &Rc<RefCell<Control>>, trainer: &mut Option<Trainer>) {
                 Some(t) => t.set_weights(w),
                 None => Ok(()),
             },
+            ToWorker::SetPrior(p) => match trainer.as_mut() {
+                Some(t) => t.set_prior(p),
+                None => Ok(()),
+            },
             ToWorker::SetLr(lr) => match trainer.as_mut() {
                 Some(t) => t.set_lr(lr),
                 None => Ok(()),

@@ -320,7 +320,7 @@ pub fn controls(props: &StateCommandProps) -> Html {
             }
             { for (0..3).filter_map(|i| roles[i].map(|role| weight_control(&state, &commands, i, role, weight_max(i)))) }
             if config.model == ModelKind::Dd {
-                { field("prior-select", "Prior p(z)", "DD's point: the prior shapes the latent space. Mixture needs 2 latents.", html! {
+                { field("prior-select", "Prior p(z)", "DD's point: the prior shapes the latent space. Acts on the next step; mixture needs 2 latents.", html! {
                     <select id="prior-select" onchange={on_prior}>
                         { for PRIOR_NAMES.iter().map(|p| html! { <option value={*p} selected={*p == prior_name(&config.prior)}>{*p}</option> }) }
                     </select>
