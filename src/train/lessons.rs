@@ -42,7 +42,7 @@ pub const LESSONS: [Lesson; 6] = [
     Lesson {
         id: "dd-pinwheel",
         title: "Disentangling Disentanglement on the pinwheel",
-        text: "Mathieu et al. (2019) regularise the aggregate posterior q(z) towards a structured prior with α·D(q(z), p(z)). With β = 1 and α = 0 the per-point KL alone does not keep the four-arm mixture prior's shape; set β = 0 and α = 1 and q(z) settles onto the four components. Compare the posterior panel with the prior's shading.",
+        text: "Mathieu et al. (2019) regularise the aggregate posterior q(z) towards a structured prior with α·D(q(z), p(z)), here a mixture of four Gaussians. The paper reports that β = 1, α = 0 (the per-point KL only) loses the four-arm structure, while β = 0, α = 1 keeps q(z) on the mixture. Train both from the same seed and compare the posterior panel against the prior's shading and the D(q,p) curve; the CLI's run.json reports D over the whole set.",
         link: "data=pinwheel&model=dd&alpha=0&beta=1&prior=mixture&latents=2&batch=400&lr=0.001",
         highlight: &["alpha", "beta", "prior-select"],
     },
