@@ -167,15 +167,7 @@ pub fn dd(
 mod tests {
     use super::*;
     use crate::objective::gaussian::LOG_2PI;
-
-    fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-        t.into_data()
-            .try_to_vec::<f32>()
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect()
-    }
+    use crate::objective::host;
 
     #[test]
     fn kl_p_q_matches_explicit_loops() {

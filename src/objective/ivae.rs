@@ -103,16 +103,8 @@ pub fn ivae(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::objective::host;
     use burn::module::Param;
-
-    fn host(t: Tensor<1>) -> Vec<f64> {
-        t.into_data()
-            .try_to_vec::<f32>()
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect()
-    }
 
     #[test]
     fn conditional_prior_matches_closed_form() {

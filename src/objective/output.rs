@@ -75,3 +75,14 @@ pub fn beta_vae(recon_nll: Tensor<1>, enc: &Encoded, weights: &Weights) -> Objec
         names: BETA_VAE_TERMS,
     }
 }
+
+/// A tensor's values as f64 (test helper shared by the objective tests).
+#[cfg(test)]
+pub(crate) fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data()
+        .try_to_vec::<f32>()
+        .expect("f32 tensor")
+        .into_iter()
+        .map(f64::from)
+        .collect()
+}

@@ -3,19 +3,11 @@
 use super::*;
 use crate::io::{golden, golden_json, read_matrix};
 use crate::metrics::Matrix;
+use crate::objective::host;
 
 fn upload(m: &Matrix, device: &Device) -> Tensor<2> {
     let v: Vec<f32> = m.data.iter().map(|&x| x as f32).collect();
     Tensor::<2>::from_data(TensorData::new(v, [m.rows, m.cols]), device) // [B, K]
-}
-
-fn host(t: Tensor<1>) -> Vec<f64> {
-    t.into_data()
-        .try_to_vec::<f32>()
-        .unwrap()
-        .into_iter()
-        .map(f64::from)
-        .collect()
 }
 
 fn mean(t: Tensor<1>) -> f64 {
