@@ -228,11 +228,14 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
             request = Some(req);
             let (chosen, d, report) = open_backend(req, next_dataset).await;
             choice = Some(chosen);
-            let choice = chosen;
-            on_gpu = !choice.is_cpu();
+            on_gpu = !chosen.is_cpu();
             post(&FromWorker::Backend(report));
             device = Some(d);
-            control.borrow_mut().config.get_or_insert(config.clone());
+            // Rebuild on the new device with the settings in force, live changes included.
+            let current = trainer
+                .as_ref()
+                .map_or_else(|| config.clone(), |t| t.config().clone());
+            control.borrow_mut().config.get_or_insert(current);
         }
         if std::mem::take(&mut control.borrow_mut().bench) {
             post(&FromWorker::Running(false));
