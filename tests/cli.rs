@@ -6,6 +6,20 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_disentangle-lab"))
 }
 
+/// Runs `disentangle-lab train ARGS --out DIR/name`, asserts success, returns the run's JSON.
+fn train_json(args: &[&str], name: &str) -> serde_json::Value {
+    let out = temp(name);
+    let status = bin()
+        .arg("train")
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "train {args:?} failed");
+    serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+}
+
 fn temp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("dlab-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -14,10 +28,8 @@ fn temp(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn train_writes_the_loss_curve_and_settings() {
-    let out = temp("run.json");
-    let status = bin()
-        .args([
-            "train",
+    let run = train_json(
+        &[
             "--dataset",
             "pinwheel",
             "--model",
@@ -26,14 +38,9 @@ fn train_writes_the_loss_curve_and_settings() {
             "200",
             "--seed",
             "0",
-            "--out",
-        ])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let run: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        ],
+        "run.json",
+    );
     let loss = run["loss"].as_array().expect("loss array");
     assert_eq!(loss.len(), 200);
     assert!(loss.iter().all(|v| v.as_f64().is_some_and(f64::is_finite)));
@@ -151,10 +158,8 @@ fn exported_codes_feed_the_metrics_command() {
 
 #[test]
 fn ivae_runs_report_mcc_and_pinwheel_runs_report_the_divergence() {
-    let out = temp("ivae.json");
-    let status = bin()
-        .args([
-            "train",
+    let run = train_json(
+        &[
             "--dataset",
             "ivae",
             "--model",
@@ -165,20 +170,13 @@ fn ivae_runs_report_mcc_and_pinwheel_runs_report_the_divergence() {
             "128",
             "--seed",
             "0",
-            "--out",
-        ])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let run: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        ],
+        "ivae.json",
+    );
     let mcc = run["metrics"]["mcc"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&mcc));
-    let out = temp("dd.json");
-    let status = bin()
-        .args([
-            "train",
+    let run = train_json(
+        &[
             "--dataset",
             "pinwheel",
             "--model",
@@ -189,14 +187,13 @@ fn ivae_runs_report_mcc_and_pinwheel_runs_report_the_divergence() {
             "1",
             "--beta",
             "0",
-        ])
-        .args(["--steps", "20", "--seed", "0", "--out"])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let run: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+            "--steps",
+            "20",
+            "--seed",
+            "0",
+        ],
+        "dd.json",
+    );
     assert!(run["metrics"]["divergence_kl_p_q"]
         .as_f64()
         .unwrap()

@@ -11,7 +11,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 
 use super::gaussian::{neg_log_likelihood, LOG_2PI};
-use super::{terms_row, Encoded, ObjectiveOutput, BETA_VAE_TERMS};
+use super::{recon_plus_weighted_kl, Encoded, ObjectiveOutput};
 
 /// Fixed variance of the Gaussian decoder p(x|z) = N(f(z), DECODER_VAR·I).
 pub const DECODER_VAR: f64 = 0.1;
@@ -88,16 +88,9 @@ pub fn ivae(
     u_onehot: Tensor<2>,
 ) -> ObjectiveOutput {
     let log_pz_u = prior.log_prob(enc.z.clone(), u_onehot); // [B]
-    let kl = (enc.log_q_z_given_x() - log_pz_u).mean(); // [1]
-    let recon = recon_nll.mean(); // [1]
-    let loss = recon.clone() + kl.clone(); // [1]
-    let elbo = loss.clone().neg(); // [1]
-    let terms = terms_row(vec![loss.clone(), recon, kl, elbo]); // [1, 4]
-    ObjectiveOutput {
-        loss,
-        terms,
-        names: BETA_VAE_TERMS,
-    }
+                                                            // Monte Carlo KL(q(z|x,u) ‖ p(z|u)) at the encoder's sample, per point.
+    let kl = enc.log_q_z_given_x() - log_pz_u; // [B]
+    recon_plus_weighted_kl(recon_nll, kl, 1.0)
 }
 
 #[cfg(test)]

@@ -64,9 +64,18 @@ pub fn terms_row(values: Vec<Tensor<1>>) -> Tensor<2> {
 /// - `recon_nll`: `[B]`; `enc`: `[B, K]` fields
 pub fn beta_vae(recon_nll: Tensor<1>, enc: &Encoded, weights: &Weights) -> ObjectiveOutput {
     let kl = gaussian::kl_to_standard_normal(enc.mu.clone(), enc.logvar.clone()); // [B]
+    recon_plus_weighted_kl(recon_nll, kl, weights.beta)
+}
+
+/// `recon + β·KL` averaged over the batch, reporting [`BETA_VAE_TERMS`] (loss, recon, KL and
+/// the unweighted ELBO): the shared end of the β-VAE and iVAE objectives.
+///
+/// # Shapes
+/// - `recon_nll`, `kl`: `[B]`, per point
+pub fn recon_plus_weighted_kl(recon_nll: Tensor<1>, kl: Tensor<1>, beta: f64) -> ObjectiveOutput {
     let recon = recon_nll.mean(); // [1]
     let kl = kl.mean(); // [1]
-    let loss = recon.clone() + kl.clone().mul_scalar(weights.beta); // [1]
+    let loss = recon.clone() + kl.clone().mul_scalar(beta); // [1]
     let elbo = (recon.clone() + kl.clone()).neg(); // [1]
     let terms = terms_row(vec![loss.clone(), recon, kl, elbo]); // [1, 4]
     ObjectiveOutput {
