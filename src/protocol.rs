@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::objective::Weights;
+use crate::train::metric_report::{MetricProgress, MetricReport, MetricRequest};
 use crate::train::preview::Preview;
 use crate::train::traversal::Traversal;
 use crate::train::{BackendChoice, Snapshot, TrainConfig};
@@ -43,6 +44,11 @@ pub enum ToWorker {
     SetDelay(u32),
     /// Measure rendering and training speed on every backend (training pauses meanwhile).
     Benchmark,
+    /// Measure a metric of the current model now (the slow ones are only measured on request).
+    Measure(MetricRequest),
+    /// Make the worker fail the way a lost GPU device makes wgpu fail (a panic), so tests can
+    /// check that the page recovers. Never sent by the page itself.
+    SimulateFailure(String),
 }
 
 /// What the page learns about the WebGPU adapter.
@@ -108,6 +114,13 @@ pub enum FromWorker {
     Bench(BenchLine),
     /// The benchmark has finished.
     BenchDone,
+    /// A measurement's results (periodic while training, or one asked for).
+    Metrics(MetricReport),
+    /// How far a requested measurement is.
+    MetricProgress(MetricProgress),
+    /// The worker panicked (a lost GPU device, a bug): it is unusable, and the page restarts
+    /// it. Sent by the worker's panic hook.
+    Crashed(String),
 }
 
 #[cfg(test)]
@@ -125,6 +138,7 @@ mod tests {
                 gamma: 1.0,
             }),
             ToWorker::Step(1),
+            ToWorker::Measure(MetricRequest::ChenMig),
         ];
         for m in msgs {
             let s = serde_json::to_string(&m).unwrap();

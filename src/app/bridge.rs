@@ -1,13 +1,13 @@
 //! The page's end of the worker: spawns it, sends commands, and batches its messages so the
 //! page re-renders at most [`APPLY_EVERY_MS`] apart, however fast the worker streams.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo::timers::callback::Interval;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{MessageEvent, Worker};
+use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::protocol::{FromWorker, ToWorker};
 
@@ -21,6 +21,7 @@ pub struct Bridge {
     /// wasm has started); `None` once it is ready.
     outbox: Rc<RefCell<Option<Vec<String>>>>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
+    _onerror: Closure<dyn FnMut(ErrorEvent)>,
     _flush: Interval,
 }
 
@@ -32,12 +33,17 @@ impl Bridge {
             .map_err(|e| format!("cannot start the training worker: {e:?}"))?;
         let buffer: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
         let outbox: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
+        // After a crash the worker is unusable: one Crashed message, then silence.
+        let dead: Rc<Cell<bool>> = Rc::default();
         let sink = buffer.clone();
-        let (pending, target) = (outbox.clone(), worker.clone());
+        let (pending, target, gone) = (outbox.clone(), worker.clone(), dead.clone());
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let Some(text) = e.data().as_string() else {
                 return;
             };
+            if gone.get() {
+                return;
+            }
             let msg = serde_json::from_str::<FromWorker>(&text).unwrap_or_else(|err| {
                 FromWorker::Error(format!("bad message from the worker: {err}"))
             });
@@ -48,9 +54,20 @@ impl Bridge {
                 }
                 return;
             }
+            if matches!(msg, FromWorker::Crashed(_)) {
+                gone.set(true);
+            }
             sink.borrow_mut().push(msg);
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        // An error the worker did not catch (e.g. its wasm failed to start) counts as a crash.
+        let sink = buffer.clone();
+        let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
+            if !dead.replace(true) {
+                sink.borrow_mut().push(FromWorker::Crashed(e.message()));
+            }
+        });
+        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         let flush = Interval::new(APPLY_EVERY_MS, move || {
             let msgs = std::mem::take(&mut *buffer.borrow_mut());
             if !msgs.is_empty() {
@@ -61,6 +78,7 @@ impl Bridge {
             worker,
             outbox,
             _onmessage: onmessage,
+            _onerror: onerror,
             _flush: flush,
         })
     }

@@ -7,6 +7,7 @@
 mod bridge;
 mod components;
 mod draw;
+mod draw_metrics;
 mod state;
 
 /// Mounts the page on `<body>`.

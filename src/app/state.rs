@@ -6,7 +6,9 @@ use yew::Reducible;
 
 use crate::objective::{TermName, Weights};
 use crate::protocol::{BackendReport, BackendRequest, BenchLine, FromWorker};
+use crate::train::compare::CompareOverrides;
 use crate::train::lessons::Lesson;
+use crate::train::metric_report::{MetricProgress, MetricReport, MetricRequest};
 use crate::train::preview::Preview;
 use crate::train::share;
 use crate::train::traversal::Traversal;
@@ -54,8 +56,87 @@ pub struct UiState {
     pub traversal: Option<Traversal>,
     /// The two latent dimensions the posterior panel shows.
     pub view_dims: (usize, usize),
+    /// Measured metrics.
+    pub metrics: MetricsView,
+    /// Large text and one column, for projectors.
+    pub large_text: bool,
+    /// Run B of an A/B comparison, when one is on.
+    pub compare: Option<CompareRun>,
+    /// How many times the worker has crashed (each crash restarts it on the CPU).
+    pub crashes: u32,
     /// Counts snapshots applied, so canvases know when to redraw.
     pub version: u64,
+}
+
+/// Run B of an A/B comparison: what the page knows of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareRun {
+    /// How B differs from A.
+    pub overrides: CompareOverrides,
+    /// B's steps.
+    pub step: u64,
+    /// B's loss history.
+    pub loss_history: Vec<(u64, f32)>,
+    /// B's metrics.
+    pub metrics: MetricsView,
+}
+
+impl CompareRun {
+    fn new(overrides: CompareOverrides) -> Self {
+        Self {
+            overrides,
+            step: 0,
+            loss_history: Vec::new(),
+            metrics: MetricsView::default(),
+        }
+    }
+}
+
+/// Longest metric history kept (periodic reports; older ones are thinned).
+const MAX_METRIC_HISTORY: usize = 400;
+
+/// The metrics the worker has measured for the current run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricsView {
+    /// Periodic reports, oldest first.
+    pub history: Vec<MetricReport>,
+    /// The latest report of each measurement asked for (FactorVAE score, Chen MIG).
+    pub on_request: Vec<MetricReport>,
+    /// The measurement under way, if one was asked for.
+    pub progress: Option<MetricProgress>,
+}
+
+impl MetricsView {
+    fn push(&mut self, r: MetricReport) {
+        if self.progress.as_ref().is_some_and(|p| p.request == r.request) {
+            self.progress = None;
+        }
+        if r.request == MetricRequest::Periodic {
+            self.history.retain(|h| h.step < r.step);
+            self.history.push(r);
+            if self.history.len() > MAX_METRIC_HISTORY {
+                let last = self.history.pop();
+                self.history = self.history.iter().step_by(2).cloned().collect();
+                self.history.extend(last);
+            }
+        } else {
+            self.on_request.retain(|h| h.request != r.request);
+            self.on_request.push(r);
+        }
+    }
+
+    /// The latest periodic report.
+    pub fn latest(&self) -> Option<&MetricReport> {
+        self.history.last()
+    }
+
+    /// (step, value) of one metric over the periodic reports.
+    pub fn series(&self, key: &str) -> Vec<(u64, f32)> {
+        self.history
+            .iter()
+            .filter_map(|r| r.get(key).map(|v| (r.step, v as f32)))
+            .collect()
+    }
 }
 
 impl Default for UiState {
@@ -79,6 +160,10 @@ impl Default for UiState {
             bench: (Vec::new(), false),
             hidden: Vec::new(),
             lesson: None,
+            metrics: MetricsView::default(),
+            large_text: false,
+            compare: None,
+            crashes: 0,
             version: 0,
         }
     }
@@ -98,6 +183,8 @@ pub enum Action {
     SetDelay(u32),
     /// A reset: clear curves and samples.
     ClearRun,
+    /// A reset after a crash: clear the run but keep the message that explains it.
+    ClearRunKeepMessage,
     /// A message for the user (e.g. a refused value).
     ShowError(String),
     /// The user dismissed the message.
@@ -108,6 +195,14 @@ pub enum Action {
     StartBench,
     /// The user chose a lesson (or none).
     SetLesson(Option<&'static Lesson>),
+    /// The user asked for a slow measurement (progress shows until its report arrives).
+    Measure(MetricRequest),
+    /// The user switched large-text (projector) mode.
+    SetLargeText(bool),
+    /// The user turned the A/B comparison on (with B's overrides; restarts B) or off.
+    SetCompare(Option<CompareOverrides>),
+    /// Messages from run B's worker.
+    WorkerB(Vec<FromWorker>),
 }
 
 impl UiState {
@@ -121,6 +216,9 @@ impl UiState {
                 .backend
                 .map_or(BackendRequest::Auto, BackendRequest::Use),
             hidden: link.hidden,
+            view_dims: link.view.unwrap_or((0, 1)),
+            large_text: link.large_text,
+            compare: link.compare.map(CompareRun::new),
             error: (!ignored.is_empty()).then(|| {
                 format!(
                     "Some settings of this link were ignored: {}.",
@@ -141,7 +239,25 @@ impl UiState {
             config: self.config.clone(),
             backend,
             hidden: self.hidden.clone(),
+            view: Some(self.view_dims),
+            large_text: self.large_text,
+            compare: self.compare.as_ref().map(|b| b.overrides),
         })
+    }
+
+    /// Forgets the run's curves, samples and metrics (a reset), B's included.
+    fn clear_run(&mut self) {
+        self.loss_history.clear();
+        self.term_history.clear();
+        self.applied_weights = None;
+        self.posterior = None;
+        self.traversal = None;
+        self.metrics = MetricsView::default();
+        if let Some(b) = self.compare.as_mut() {
+            *b = CompareRun::new(b.overrides);
+        }
+        self.step = 0;
+        self.version += 1;
     }
 
     fn push_curves(&mut self, curves: &TermCurves) {
@@ -167,6 +283,24 @@ impl UiState {
                 *series = series.iter().step_by(2).copied().collect();
             }
         }
+    }
+}
+
+/// Most restarts after crashes before the page gives up (a crash loop helps nobody).
+pub const MAX_RESTARTS: u32 = 3;
+
+/// What the page says when the worker crashed, by where it ran.
+fn crash_notice(e: &str, backend: Option<&BackendReport>, crashes: u32) -> String {
+    let on_gpu = backend.is_some_and(|b| !b.choice.is_cpu());
+    let cause = if on_gpu {
+        "the GPU device was lost or failed"
+    } else {
+        "it failed"
+    };
+    if crashes > MAX_RESTARTS {
+        format!("The training worker stopped again ({e}). It is not restarted after {MAX_RESTARTS} failures: reload the page.")
+    } else {
+        format!("The training worker stopped: {cause} ({e}). It was restarted on the CPU; training starts again from step 0 with the same settings.")
     }
 }
 
@@ -210,7 +344,19 @@ impl Reducible for UiState {
                         FromWorker::Error(e) => {
                             s.error = Some(e);
                             s.running = false;
+                            s.metrics.progress = None;
                         }
+                        FromWorker::Crashed(e) => {
+                            s.crashes += 1;
+                            s.running = false;
+                            s.metrics.progress = None;
+                            s.error = Some(crash_notice(&e, s.backend.as_ref(), s.crashes));
+                        }
+                        FromWorker::Metrics(r) => {
+                            s.metrics.push(r);
+                            s.version += 1;
+                        }
+                        FromWorker::MetricProgress(p) => s.metrics.progress = Some(p),
                     }
                 }
             }
@@ -224,20 +370,71 @@ impl Reducible for UiState {
             Action::SetBackendRequest(r) => s.backend_request = r,
             Action::SetRunning(r) => s.running = r,
             Action::SetDelay(d) => s.delay_ms = d,
+            Action::ClearRunKeepMessage => s.clear_run(),
             Action::ClearRun => {
-                s.loss_history.clear();
-                s.term_history.clear();
-                s.applied_weights = None;
-                s.posterior = None;
-                s.traversal = None;
-                s.step = 0;
+                s.clear_run();
                 s.error = None;
-                s.version += 1;
             }
             Action::ShowError(e) => s.error = Some(e),
             Action::DismissError => s.error = None,
             Action::StartBench => s.bench = (Vec::new(), false),
             Action::SetLesson(l) => s.lesson = l,
+            Action::SetCompare(o) => {
+                s.compare = o.map(CompareRun::new);
+                s.version += 1;
+            }
+            Action::WorkerB(msgs) => {
+                let Some(b) = s.compare.as_mut() else {
+                    return self;
+                };
+                let mut stopped = false;
+                for msg in msgs {
+                    match msg {
+                        FromWorker::Progress { snapshot, .. } => {
+                            if let Some(loss) = snapshot.curves.get(TermName::Loss) {
+                                let first = snapshot.curves.first_step;
+                                b.loss_history.extend(
+                                    loss.iter().enumerate().map(|(i, &v)| (first + i as u64, v)),
+                                );
+                                if b.loss_history.len() > MAX_HISTORY {
+                                    b.loss_history =
+                                        b.loss_history.iter().step_by(2).copied().collect();
+                                }
+                            }
+                            b.step = snapshot.step;
+                        }
+                        FromWorker::Metrics(r) => b.metrics.push(r),
+                        FromWorker::MetricProgress(p) => b.metrics.progress = Some(p),
+                        FromWorker::Error(e) => {
+                            s.error = Some(format!("Run B: {e}"));
+                            b.metrics.progress = None;
+                        }
+                        FromWorker::Crashed(e) => {
+                            s.error = Some(format!(
+                                "Run B's worker stopped ({e}); the comparison was turned off."
+                            ));
+                            stopped = true;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                if stopped {
+                    s.compare = None;
+                }
+                s.version += 1;
+            }
+            Action::SetLargeText(on) => {
+                s.large_text = on;
+                s.version += 1;
+            }
+            Action::Measure(r) => {
+                s.metrics.progress = Some(MetricProgress {
+                    request: r,
+                    fraction: 0.0,
+                    stage: "waiting for the worker".into(),
+                })
+            }
             Action::SetViewDims(a, b) => {
                 s.view_dims = (a, b);
                 s.version += 1;

@@ -28,8 +28,8 @@ pub const LESSONS: [Lesson; 6] = [
     Lesson {
         id: "beta-tcvae",
         title: "β-TCVAE vs β-VAE at the same β",
-        text: "Chen et al. (2018) split the KL into index-code MI, total correlation and dimension-wise KL, and penalise only the total correlation. With β = 6 on TC the information about x (MI) is kept, so reconstruction stays good; switch the model to β-VAE at the same β to see the KL, and with it the MI, squeezed. Compare the MI and TC curves of both runs.",
-        link: "data=dsprites&subset=default&model=beta-tcvae&alpha=1&beta=6&gamma=1&estimator=mss&latents=6&batch=64&lr=0.001",
+        text: "Chen et al. (2018) split the KL into index-code MI, total correlation and dimension-wise KL, and penalise only the total correlation. With β = 6 on TC the information about x (MI) is kept, so reconstruction stays good; run B, a β-VAE at the same β, shows the KL, and with it the MI, squeezed. Compare MIG and reconstruction of the two runs side by side.",
+        link: "data=dsprites&subset=default&model=beta-tcvae&alpha=1&beta=6&gamma=1&estimator=mss&latents=6&batch=64&lr=0.001&compare=beta-vae",
         highlight: &["model-select", "beta"],
     },
     Lesson {
@@ -42,8 +42,8 @@ pub const LESSONS: [Lesson; 6] = [
     Lesson {
         id: "dd-pinwheel",
         title: "Disentangling Disentanglement on the pinwheel",
-        text: "Mathieu et al. (2019) regularise the aggregate posterior q(z) towards a structured prior with α·D(q(z), p(z)), here a mixture of four Gaussians. The paper reports that β = 1, α = 0 (the per-point KL only) loses the four-arm structure, while β = 0, α = 1 keeps q(z) on the mixture. Train both from the same seed and compare the posterior panel against the prior's shading and the D(q,p) curve; the CLI's run.json reports D over the whole set.",
-        link: "data=pinwheel&model=dd&alpha=0&beta=1&prior=mixture&latents=2&batch=400&lr=0.001",
+        text: "Mathieu et al. (2019) regularise the aggregate posterior q(z) towards a structured prior with α·D(q(z), p(z)), here a mixture of four Gaussians. The paper reports that β = 1, α = 0 (the per-point KL only) loses the four-arm structure, while β = 0, α = 1 keeps q(z) on the mixture. Run A is (β = 1, α = 0) and run B (β = 0, α = 1), from the same seed: compare their D(q(z), p(z)) side by side and A's posterior against the prior's shading.",
+        link: "data=pinwheel&model=dd&alpha=0&beta=1&prior=mixture&latents=2&batch=400&lr=0.001&compare=dd:a1:b0",
         highlight: &["alpha", "beta", "prior-select"],
     },
     Lesson {
@@ -56,8 +56,8 @@ pub const LESSONS: [Lesson; 6] = [
     Lesson {
         id: "ivae",
         title: "iVAE vs VAE: identifiable sources",
-        text: "Khemakhem et al. (2020) condition the prior on an observed segment label u, which makes the latents identifiable up to permutation and scaling. Train the iVAE on the 2-D sources, then switch the model to VAE: both fit the data, but only the iVAE's latents line up with the true sources (the reference reports MCC ≈ 0.9).",
-        link: "data=ivae&model=ivae&latents=2&batch=256&lr=0.001",
+        text: "Khemakhem et al. (2020) condition the prior on an observed segment label u, which makes the latents identifiable up to permutation and scaling. Run A is the iVAE and run B a plain VAE on the same 2-D sources: both fit the data, but only the iVAE's latents line up with the true sources (the reference reports MCC ≈ 0.9); compare their MCC.",
+        link: "data=ivae&model=ivae&latents=2&batch=256&lr=0.001&compare=vae",
         highlight: &["model-select"],
     },
 ];

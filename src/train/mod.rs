@@ -6,10 +6,14 @@
 //! only the plain-data parts compile: configuration, snapshots, previews.
 
 pub mod backend;
+pub mod compare;
 pub mod config;
 #[cfg(feature = "train")]
 pub mod evaluate;
 pub mod lessons;
+#[cfg(feature = "train")]
+pub mod metric_job;
+pub mod metric_report;
 #[cfg(feature = "train")]
 pub mod model;
 pub mod preview;

@@ -3,6 +3,7 @@
 //! defaults and are reported, and the seed is included so a link reproduces a run.
 
 use super::backend::BackendChoice;
+use super::compare::CompareOverrides;
 use super::config::{prior_by_name, prior_name, DatasetKind, ModelKind, TrainConfig};
 use crate::objective::kinds::{Divergence, Estimator};
 
@@ -15,6 +16,12 @@ pub struct LinkState {
     pub backend: Option<BackendChoice>,
     /// Control ids a teacher chose to hide (e.g. `beta`, `model-select`).
     pub hidden: Vec<String>,
+    /// The latent pair the posterior panel shows (`None`: the first two).
+    pub view: Option<(usize, usize)>,
+    /// Large text for projectors.
+    pub large_text: bool,
+    /// An A/B comparison: how run B differs.
+    pub compare: Option<CompareOverrides>,
 }
 
 /// Ids of the controls a link may hide.
@@ -72,6 +79,15 @@ pub fn encode(state: &LinkState) -> String {
     }
     if !state.hidden.is_empty() {
         parts.push(format!("hide={}", state.hidden.join(",")));
+    }
+    if let Some((a, b)) = state.view.filter(|&v| v != (0, 1)) {
+        parts.push(format!("view={},{}", a + 1, b + 1));
+    }
+    if state.large_text {
+        parts.push("text=large".into());
+    }
+    if let Some(o) = state.compare {
+        parts.push(format!("compare={}", o.to_link()));
     }
     parts.join("&")
 }
@@ -133,6 +149,23 @@ pub fn decode(text: &str) -> (LinkState, Vec<String>) {
                         state.hidden.push(id.to_string());
                     }
                 }
+                "view" => {
+                    let dims: Vec<usize> = value
+                        .split(',')
+                        .map(|d| int(d).ok().filter(|&d| d >= 1).map(|d| d - 1))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| format!("'{value}' is not two latent numbers like 1,3"))?;
+                    match dims[..] {
+                        [a, b] => state.view = Some((a, b)),
+                        _ => return Err(format!("'{value}' is not two latent numbers like 1,3")),
+                    }
+                }
+                "compare" => state.compare = Some(CompareOverrides::from_link(value)?),
+                "text" => match value {
+                    "large" => state.large_text = true,
+                    "normal" => state.large_text = false,
+                    _ => return Err(format!("unknown text size '{value}' (valid: large, normal)")),
+                },
                 _ => return Err("unknown setting".into()),
             }
             Ok(())
@@ -145,6 +178,23 @@ pub fn decode(text: &str) -> (LinkState, Vec<String>) {
         match prior_by_name(&name, state.config.latents) {
             Ok(p) => state.config.prior = p,
             Err(e) => ignored.push(format!("prior: {e}")),
+        }
+    }
+    if let Some((a, b)) = state.view {
+        let k = state.config.latents;
+        if a >= k || b >= k || a == b {
+            ignored.push(format!(
+                "view: latents {},{} are not two different latents of {k}",
+                a + 1,
+                b + 1
+            ));
+            state.view = None;
+        }
+    }
+    if let Some(o) = state.compare {
+        if let Err(e) = o.apply(&state.config) {
+            ignored.push(format!("compare: {e}"));
+            state.compare = None;
         }
     }
     // A link whose settings do not fit together falls back to the defaults as a whole.
@@ -179,6 +229,13 @@ mod tests {
             config,
             backend: Some(BackendChoice::Flex),
             hidden: vec!["beta".into()],
+            view: Some((2, 5)),
+            large_text: true,
+            compare: Some(CompareOverrides {
+                model: ModelKind::BetaVae,
+                alpha: None,
+                beta: Some(1.5),
+            }),
         };
         let (back, ignored) = decode(&format!("#{}", encode(&state)));
         assert!(ignored.is_empty(), "{ignored:?}");
@@ -203,5 +260,9 @@ mod tests {
         let (state, ignored) = decode("beta=-3");
         assert_eq!(state.config.weights, TrainConfig::default().weights);
         assert_eq!(ignored.len(), 1);
+        // A view of latents the model does not have, or a bad text size, is refused.
+        let (state, ignored) = decode("latents=2&view=1,5&text=huge&compare=ivae");
+        assert_eq!((state.view, state.large_text, state.compare), (None, false, None));
+        assert_eq!(ignored.len(), 3, "{ignored:?}");
     }
 }

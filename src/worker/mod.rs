@@ -7,6 +7,7 @@
 
 mod adapter;
 mod bench;
+mod metrics;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -37,12 +38,22 @@ struct Control {
     steps_left: u32,
     delay_ms: u32,
     bench: bool,
+    /// Measurements the page asked for, not yet handed to the scheduler.
+    measure: Vec<crate::train::metric_report::MetricRequest>,
     inbox: Vec<ToWorker>,
 }
 
 /// Entry point of the worker binary.
 pub fn start() {
-    console_error_panic_hook::set_once();
+    // A panic (wgpu panics when the GPU device is lost) leaves the wasm instance unusable:
+    // tell the page, which restarts the worker on the CPU, instead of dying silently.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        post(&FromWorker::Crashed(info.to_string()));
+    }));
+    // gemm (burn-flex's matrix products, and so its convolutions) ships SIMD128 kernels for
+    // wasm but uses them only when told to: tell it where the browser validates SIMD code.
+    gemm_common::set_wasm_simd128(wasm_simd_supported());
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let control = Rc::new(RefCell::new(Control::default()));
     let inbox = control.clone();
@@ -61,6 +72,21 @@ pub fn start() {
     onmessage.forget();
     post(&FromWorker::Ready);
     wasm_bindgen_futures::spawn_local(run_loop(control));
+}
+
+/// Whether this browser's WebAssembly has SIMD128: validates a one-function module that
+/// returns `v128.const 0`.
+fn wasm_simd_supported() -> bool {
+    let mut module = vec![
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+        0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+        0x03, 0x02, 0x01, 0x00, // one function of type 0
+        0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, // code: no locals, v128.const …
+    ];
+    module.extend([0u8; 16]);
+    module.push(0x0b); // end
+    let bytes = js_sys::Uint8Array::from(module.as_slice());
+    js_sys::WebAssembly::validate(&bytes).unwrap_or(false)
 }
 
 /// Sends one message to the page.
@@ -114,6 +140,11 @@ fn drain_inbox(control: &Rc<RefCell<Control>>, trainer: &mut Option<Trainer>) {
             ToWorker::Benchmark => {
                 c.bench = true;
                 c.running = false;
+                Ok(())
+            }
+            ToWorker::SimulateFailure(msg) => panic!("{msg}"),
+            ToWorker::Measure(r) => {
+                c.measure.push(r);
                 Ok(())
             }
             ToWorker::SetDelay(ms) => {
@@ -209,8 +240,12 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
     let mut kl_per_latent: Vec<f32> = Vec::new();
     let mut request = None;
     let mut choice = None;
+    let mut measures = metrics::MetricScheduler::default();
     loop {
         drain_inbox(&control, &mut trainer);
+        for r in std::mem::take(&mut control.borrow_mut().measure) {
+            measures.ask(r);
+        }
         let mut req = control.borrow_mut().backend.take();
         // Under Auto, a new data set may want the other CPU backend.
         let next_dataset = control
@@ -255,6 +290,7 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
                 Ok(t) => {
                     config = cfg;
                     trainer = Some(t);
+                    measures.reset();
                     post(&FromWorker::Running(false));
                     report(&mut trainer, &mut last_report, &mut kl_per_latent).await;
                     last_traversal = f64::NEG_INFINITY;
@@ -307,7 +343,11 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
             }
         }
         let idle = !(control.borrow().running || control.borrow().steps_left > 0);
-        gloo::timers::future::TimeoutFuture::new(if idle { 30 } else { delay }).await;
+        if let Some(t) = trainer.as_ref() {
+            measures.tick(t, !idle, now_ms, post).await;
+        }
+        let pause = if idle && !measures.busy() { 30 } else { delay };
+        gloo::timers::future::TimeoutFuture::new(pause).await;
     }
 }
 

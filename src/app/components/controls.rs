@@ -271,7 +271,9 @@ pub fn controls(props: &StateCommandProps) -> Html {
             state.dispatch(Action::SetLesson(lesson));
             if let Some(l) = lesson {
                 let (link, _) = share::decode(l.link);
-                reset_with(&state, &commands, link.config);
+                reset_with(&state, &commands, link.config.clone());
+                // The lesson's comparison (or none) replaces the current one.
+                super::compare::set_compare(&state, &commands, &link.config, link.compare);
             }
         })
     };

@@ -1,32 +1,75 @@
 //! The page's components: the [`App`] shell wires the worker bridge to the reducer.
 
+mod compare;
 mod controls;
+mod metrics;
 mod panels;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use yew::prelude::*;
 
 use super::bridge::Bridge;
-use super::state::{Action, UiState};
-use crate::protocol::ToWorker;
+use super::state::{Action, UiState, MAX_RESTARTS};
+use crate::protocol::{BackendRequest, ToWorker};
+use crate::train::compare::CompareOverrides;
+use crate::train::{BackendChoice, DatasetKind, TrainConfig};
 
-/// Sends commands to the worker; cheap to clone into callbacks.
+/// Sends commands to the worker (and to run B's, when comparing); cheap to clone.
 #[derive(Clone)]
-pub struct Commands(Rc<Option<Bridge>>);
+pub struct Commands {
+    /// Run A's worker (replaced when it crashes; `None` if it could not start).
+    a: Rc<RefCell<Option<Bridge>>>,
+    /// Run B's worker and how B differs from A, while a comparison is on.
+    b: Rc<RefCell<Option<(Bridge, CompareOverrides)>>>,
+}
 
 impl PartialEq for Commands {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+        Rc::ptr_eq(&self.a, &other.a) && Rc::ptr_eq(&self.b, &other.b)
     }
 }
 
 impl Commands {
-    /// Sends one command (no-op if the worker could not start; the page says so).
+    /// Sends one command to run A (no-op if the worker could not start; the page says so)
+    /// and its counterpart to run B: B gets its own configuration and β, and no benchmark.
     pub fn send(&self, msg: ToWorker) {
-        if let Some(b) = self.0.as_ref() {
-            b.send(&msg);
+        if let Some((b, o)) = self.b.borrow().as_ref() {
+            let for_b = match &msg {
+                ToWorker::Configure(c) => o.apply(c).ok().map(|c| ToWorker::Configure(Box::new(c))),
+                ToWorker::SetWeights(w) => Some(ToWorker::SetWeights(o.weights(*w))),
+                ToWorker::SetPrior(_) if o.model != crate::train::ModelKind::Dd => None,
+                ToWorker::Benchmark => None,
+                other => Some(other.clone()),
+            };
+            if let Some(m) = for_b {
+                b.send(&m);
+            }
         }
+        if let Some(a) = self.a.borrow().as_ref() {
+            a.send(&msg);
+        }
+    }
+
+    /// Replaces run A's worker (after a crash) with a fresh one on `backend`, configured
+    /// with `config`.
+    pub fn restart_a(&self, bridge: Bridge, backend: BackendRequest, config: TrainConfig) {
+        bridge.send(&ToWorker::SetBackend(backend));
+        bridge.send(&ToWorker::Configure(Box::new(config)));
+        *self.a.borrow_mut() = Some(bridge);
+    }
+
+    /// Starts run B's worker (replacing one that runs) on `backend`; the caller then resets
+    /// both runs with [`Self::send`]`(Configure(..))`.
+    pub fn start_b(&self, bridge: Bridge, overrides: CompareOverrides, backend: BackendRequest) {
+        bridge.send(&ToWorker::SetBackend(backend));
+        *self.b.borrow_mut() = Some((bridge, overrides));
+    }
+
+    /// Stops run B's worker.
+    pub fn stop_b(&self) {
+        self.b.borrow_mut().take();
     }
 }
 
@@ -66,33 +109,85 @@ pub fn app() -> Html {
         let dispatcher = state.dispatcher();
         let config = state.config.clone();
         let request = state.backend_request;
+        let compare = state.compare.as_ref().map(|b| b.overrides);
+        let dispatcher_b = state.dispatcher();
         use_memo((), move |_| {
             let deliver = move |msgs| dispatcher.dispatch(Action::Worker(msgs));
             match Bridge::spawn(deliver) {
                 Ok(b) => {
                     b.send(&ToWorker::SetBackend(request));
-                    b.send(&ToWorker::Configure(Box::new(config)));
-                    Commands(Rc::new(Some(b)))
+                    let commands = Commands {
+                        a: Rc::new(RefCell::new(Some(b))),
+                        b: Rc::default(),
+                    };
+                    // A link with a comparison starts run B as well.
+                    if let Some(o) = compare {
+                        let d = dispatcher_b;
+                        match Bridge::spawn(move |msgs| d.dispatch(Action::WorkerB(msgs))) {
+                            Ok(bridge) => commands.start_b(bridge, o, request),
+                            Err(e) => web_sys::console::error_1(&e.into()),
+                        }
+                    }
+                    commands.send(ToWorker::Configure(Box::new(config)));
+                    commands
                 }
                 Err(e) => {
                     web_sys::console::error_1(&e.clone().into());
-                    Commands(Rc::new(None))
+                    Commands {
+                        a: Rc::default(),
+                        b: Rc::default(),
+                    }
                 }
             }
         })
     };
     let commands: Commands = (*commands).clone();
-    let worker_missing = commands.0.is_none();
+    let worker_missing = commands.a.borrow().is_none();
+    // A crashed worker is replaced by a fresh one on the CPU, with the same settings.
+    {
+        let (state, commands) = (state.clone(), commands.clone());
+        use_effect_with(state.crashes, move |&crashes| {
+            if crashes == 0 || crashes > MAX_RESTARTS {
+                return;
+            }
+            let cpu = match state.config.dataset {
+                DatasetKind::Dsprites => BackendChoice::Flex,
+                _ => BackendChoice::Ndarray,
+            };
+            let request = BackendRequest::Use(cpu);
+            let d = state.dispatcher();
+            match Bridge::spawn(move |msgs| d.dispatch(Action::Worker(msgs))) {
+                Ok(b) => {
+                    state.dispatch(Action::SetBackendRequest(request));
+                    state.dispatch(Action::ClearRunKeepMessage);
+                    commands.restart_a(b, request, state.config.clone());
+                }
+                Err(e) => state.dispatch(Action::ShowError(e)),
+            }
+        });
+    }
     let dismiss = {
         let d = state.dispatcher();
         Callback::from(move |_| d.dispatch(Action::DismissError))
     };
+    let on_large = {
+        let d = state.dispatcher();
+        Callback::from(move |e: Event| {
+            let on = e
+                .target_unchecked_into::<web_sys::HtmlInputElement>()
+                .checked();
+            d.dispatch(Action::SetLargeText(on));
+        })
+    };
     html! {
-        <div class="page">
+        <div class={classes!("page", state.large_text.then_some("large-text"))}>
             <style>{hide_css}</style>
             <header class="top">
                 <h1>{"Disentangle Lab"}</h1>
                 <p class="tagline">{"Train a variational autoencoder in your browser and watch its latent space."}</p>
+                <label class="large-toggle" title="Bigger text and one column of panels, for a projector">
+                    <input type="checkbox" id="large-text" checked={state.large_text} onchange={on_large} />{" Large text"}
+                </label>
                 <panels::BackendBadge state={state.clone()} commands={commands.clone()} />
             </header>
             if worker_missing {
@@ -112,10 +207,12 @@ pub fn app() -> Html {
                 <section class="panels">
                     <div class="column">
                         <panels::PosteriorPanel state={state.clone()} />
+                        <metrics::MetricsPanel state={state.clone()} commands={commands.clone()} />
                         <panels::DataPanel state={state.clone()} />
                     </div>
                     <div class="column">
                         <panels::LossPanel state={state.clone()} />
+                        <compare::ComparePanel state={state.clone()} commands={commands.clone()} />
                         <panels::TermsPanel state={state.clone()} />
                         <panels::TraversalPanel state={state.clone()} />
                     </div>

@@ -169,9 +169,20 @@ pub fn loss_panel(props: &StateProps) -> Html {
     {
         let canvas = canvas.clone();
         let history = props.state.loss_history.clone();
+        let b = props.state.compare.as_ref().map(|b| b.loss_history.clone());
         use_effect_with(props.state.version, move |_| {
             if let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() {
-                draw::curve(&c, &history, draw::PALETTE[4]);
+                match &b {
+                    None => draw::curve(&c, &history, draw::PALETTE[4]),
+                    Some(b) => draw::curves(
+                        &c,
+                        &[
+                            draw::Series { label: "A", colour: draw::PALETTE[4], points: &history },
+                            draw::Series { label: "B", colour: draw::PALETTE[0], points: b },
+                        ],
+                        "Press Start to train both runs: their losses appear here.",
+                    ),
+                }
             }
         });
     }

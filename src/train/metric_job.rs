@@ -1,0 +1,434 @@
+//! A measurement that runs beside training without stalling it: the points are encoded a
+//! chunk at a time (the caller interleaves chunks with training steps), with a copy of the
+//! model taken when the job starts, so every code comes from the same step. The metric itself
+//! is computed once the last chunk is in.
+
+use burn::module::Module;
+use burn::prelude::*;
+
+use super::metric_report::{
+    MetricProgress, MetricReport, MetricRequest, MetricValue, MiMatrix, SourceScatter,
+};
+use super::source::{DataSource, Truth};
+use super::trainer::{read_f32, Trainer};
+use crate::data::dsprites::IMAGE_PIXELS;
+use crate::data::subset::DspritesSubset;
+use crate::metrics::{self, aggregate, ChenOptions, CorrMethod, FactorTable, Matrix};
+use crate::model::vae::Vae;
+use crate::objective::priors::Prior;
+use crate::rng::Rng;
+
+/// dSprites factor names, in class-vector order.
+pub const FACTOR_NAMES: [&str; 5] = ["shape", "scale", "orientation", "pos x", "pos y"];
+/// Points the 2-D KL decomposition uses at most (its cost grows with the square).
+const DECOMPOSITION_POINTS: usize = 2_000;
+/// Points of each source-scatter panel.
+const SCATTER_POINTS: usize = 400;
+/// Prior samples of the D(q(z), p(z)) estimate.
+const DIVERGENCE_SAMPLES: usize = 4_000;
+
+/// What is known about each encoded point.
+enum Points {
+    /// Rows of a vector data set (pinwheel, iVAE).
+    Rows(Vec<usize>),
+    /// Indices into the dSprites subset.
+    Images(Vec<usize>),
+}
+
+impl Points {
+    fn len(&self) -> usize {
+        match self {
+            Points::Rows(v) | Points::Images(v) => v.len(),
+        }
+    }
+}
+
+/// One measurement in progress.
+pub struct MetricJob {
+    request: MetricRequest,
+    step: u64,
+    seed: u64,
+    prior: Prior,
+    /// The model as it was when the job started (no autodiff).
+    vae: Vae,
+    points: Points,
+    done: usize,
+    latents: usize,
+    means: Vec<f32>,
+    logvars: Vec<f32>,
+}
+
+impl MetricJob {
+    /// Starts a measurement of `trainer`'s current model. Fails when the data set does not
+    /// support the request (the FactorVAE score and Chen MIG need dSprites' factors).
+    pub fn new(request: MetricRequest, trainer: &Trainer) -> Result<Self, String> {
+        let config = trainer.config();
+        let step = trainer.step_count();
+        let mut rng = Rng::derive(config.seed ^ step.rotate_left(17), 41);
+        let points = match (trainer.data_ref(), request) {
+            (DataSource::Images(img), MetricRequest::Periodic) => {
+                // dlib: 10,000 factor vectors drawn uniformly (with replacement); the subset
+                // is a complete grid, so a uniform index is a uniform factor vector.
+                let n = img.subset.len() as u64;
+                Points::Images(
+                    (0..metrics::DLIB_MIG_NUM_TRAIN)
+                        .map(|_| rng.below(n) as usize)
+                        .collect(),
+                )
+            }
+            (DataSource::Images(img), _) => Points::Images((0..img.subset.len()).collect()),
+            (DataSource::Vector(v), MetricRequest::Periodic) => Points::Rows((0..v.len).collect()),
+            (DataSource::Vector(_), r) => {
+                return Err(format!(
+                    "the {} needs the ground-truth factors of dSprites",
+                    r.title()
+                ))
+            }
+        };
+        Ok(Self {
+            request,
+            step,
+            seed: config.seed,
+            prior: config.prior.clone(),
+            vae: trainer.model_ref().vae.valid(),
+            points,
+            done: 0,
+            latents: config.latents,
+            means: Vec::new(),
+            logvars: Vec::new(),
+        })
+    }
+
+    /// What this job measures.
+    pub fn request(&self) -> MetricRequest {
+        self.request
+    }
+
+    /// True once every point is encoded (the next [`Self::advance`] computes the metric).
+    pub fn encoded(&self) -> bool {
+        self.done >= self.points.len()
+    }
+
+    /// How far the encoding is, for a progress bar.
+    pub fn progress(&self) -> MetricProgress {
+        let total = self.points.len();
+        let what = match self.points {
+            Points::Rows(_) => "points",
+            Points::Images(_) => "images",
+        };
+        MetricProgress {
+            request: self.request,
+            fraction: self.done as f32 / total.max(1) as f32,
+            stage: format!("encoding {} / {} {what}", self.done, total),
+        }
+    }
+
+    /// Encodes the next `chunk` points; once all are encoded, computes the metric and returns
+    /// it (`progress` hears about the computation, which may take a while for Chen's MIG).
+    pub async fn advance(
+        &mut self,
+        trainer: &Trainer,
+        chunk: usize,
+        progress: &mut dyn FnMut(MetricProgress),
+    ) -> Result<Option<MetricReport>, String> {
+        if !self.encoded() {
+            let end = (self.done + chunk.max(1)).min(self.points.len());
+            let x = self.inputs(trainer, self.done..end)?;
+            let (mu, logvar) = self.vae.encode(x);
+            self.means
+                .extend(read_f32(mu).await.map_err(|e| e.to_string())?);
+            self.logvars
+                .extend(read_f32(logvar).await.map_err(|e| e.to_string())?);
+            self.done = end;
+            if !self.encoded() {
+                return Ok(None);
+            }
+        }
+        self.finish(trainer, progress).map(Some)
+    }
+
+    /// The encoder inputs of points `range` (rows of x, with u for the iVAE; or rendered images).
+    fn inputs(&self, trainer: &Trainer, range: std::ops::Range<usize>) -> Result<Tensor<2>, String> {
+        let device = trainer.device().clone().inner();
+        let len = range.len();
+        match (&self.points, trainer.data_ref()) {
+            (Points::Rows(rows), DataSource::Vector(v)) => {
+                let idx: Vec<i64> = rows[range].iter().map(|&r| r as i64).collect();
+                let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [len]), &device);
+                let x = v.x.clone().inner().select(0, idx.clone());
+                Ok(match &v.aux {
+                    Some(a) => Tensor::cat(vec![x, a.clone().inner().select(0, idx)], 1),
+                    None => x,
+                })
+            }
+            (Points::Images(ids), DataSource::Images(img)) => {
+                let mut buf = vec![0.0f32; len * IMAGE_PIXELS];
+                for (out, &i) in buf.chunks_mut(IMAGE_PIXELS).zip(&ids[range]) {
+                    img.subset.render(i, out);
+                }
+                Ok(Tensor::from_data(TensorData::new(buf, [len, IMAGE_PIXELS]), &device))
+            }
+            _ => Err("the data set changed while a metric was being measured".into()),
+        }
+    }
+
+    fn matrix(&self, v: &[f32]) -> Result<Matrix, String> {
+        let n = v.len() / self.latents.max(1);
+        Matrix::from_vec(n, self.latents, v.iter().map(|&x| x as f64).collect())
+    }
+
+    /// Computes the metric from the encoded points.
+    fn finish(
+        &self,
+        trainer: &Trainer,
+        progress: &mut dyn FnMut(MetricProgress),
+    ) -> Result<MetricReport, String> {
+        let means = self.matrix(&self.means)?;
+        let logvars = self.matrix(&self.logvars)?;
+        if !means.data.iter().chain(&logvars.data).all(|v| v.is_finite()) {
+            return Err(format!(
+                "cannot measure the {}: the encoder gives non-finite codes",
+                self.request.title()
+            ));
+        }
+        let mut report = MetricReport {
+            request: self.request,
+            step: self.step,
+            values: Vec::new(),
+            mi: None,
+            scatter: None,
+        };
+        let mut rng = Rng::derive(self.seed ^ self.step.rotate_left(29), 43);
+        match (&self.points, trainer.data_ref()) {
+            (Points::Images(ids), DataSource::Images(img)) => {
+                let (factors, varying) = factor_matrix(&img.subset, ids)?;
+                match self.request {
+                    MetricRequest::Periodic => {
+                        dsprites_periodic(&mut report, &means, &factors, &varying)?
+                    }
+                    MetricRequest::FactorVae => {
+                        let mut table = FactorTable::new(means.clone(), &factors)?;
+                        let cfg = metrics::FactorVaeConfig::default();
+                        let s = metrics::factor_vae_score(&mut table, &cfg, &mut rng)?;
+                        report.values.push(value(
+                            "factor_vae_score",
+                            "FactorVAE score",
+                            "dlib: batch 64, 10,000 training / 5,000 evaluation votes, whole subset",
+                            s.eval_accuracy,
+                        ));
+                    }
+                    MetricRequest::ChenMig => {
+                        let samples = metrics::sample_posterior(&means, &logvars, &mut rng);
+                        let chosen: Vec<usize> =
+                            varying.iter().copied().filter(|&k| k != 0).collect();
+                        let opts = ChenOptions {
+                            seed: self.seed,
+                            ..ChenOptions::default()
+                        };
+                        let mut on = |f: f32| {
+                            progress(MetricProgress {
+                                request: MetricRequest::ChenMig,
+                                fraction: f,
+                                stage: "estimating entropies".into(),
+                            })
+                        };
+                        let m = metrics::mig_chen(
+                            &means,
+                            &logvars,
+                            &samples,
+                            &factors,
+                            Some(&chosen),
+                            &opts,
+                            &mut on,
+                        )?;
+                        report.values.push(value(
+                            "mig_chen",
+                            "MIG",
+                            "Chen: samples, Monte Carlo entropies, shape excluded, whole subset",
+                            m.mig,
+                        ));
+                    }
+                }
+            }
+            (Points::Rows(_), DataSource::Vector(v)) => {
+                let samples = metrics::sample_posterior(&means, &logvars, &mut rng);
+                match &v.truth {
+                    Truth::Classes(_) => {
+                        let d = aggregate::kl_prior_to_aggregate(
+                            &self.prior,
+                            &means,
+                            &logvars,
+                            DIVERGENCE_SAMPLES,
+                            &mut rng,
+                        )?;
+                        report.values.push(value(
+                            "divergence_kl_p_q",
+                            "D(q(z), p(z))",
+                            &format!(
+                                "KL(p ‖ q(z)), whole set, {DIVERGENCE_SAMPLES} samples of the {} prior",
+                                super::config::prior_name(&self.prior)
+                            ),
+                            d,
+                        ));
+                    }
+                    Truth::Sources { s, dim, segment } => {
+                        let sources = Matrix::from_vec(
+                            s.len() / dim,
+                            *dim,
+                            s.iter().map(|&x| x as f64).collect(),
+                        )?;
+                        let m = metrics::mcc(&sources, &samples, CorrMethod::Pearson)?;
+                        report.values.push(value(
+                            "mcc",
+                            "MCC",
+                            "Pearson, z sampled from q(z|x,u), Hungarian matching, whole set",
+                            m.mcc,
+                        ));
+                        report.scatter =
+                            Some(scatter(&sources, &samples, &m, segment, &mut rng));
+                    }
+                }
+                decomposition(&mut report, &means, &logvars, &samples, &mut rng)?;
+            }
+            _ => return Err("the data set changed while a metric was being measured".into()),
+        }
+        if self.request == MetricRequest::Periodic {
+            let active = metrics::active_units(&means, metrics::ACTIVE_UNIT_THRESHOLD)?;
+            report.values.push(value(
+                "active_units",
+                "active units",
+                "latents whose mean varies over the data (variance > 0.01)",
+                active.iter().filter(|&&a| a).count() as f64,
+            ));
+        }
+        Ok(report)
+    }
+}
+
+fn value(key: &str, label: &str, protocol: &str, value: f64) -> MetricValue {
+    MetricValue {
+        key: key.into(),
+        label: label.into(),
+        protocol: protocol.into(),
+        value,
+    }
+}
+
+/// Factor classes of the points (N × 5) and which factors take more than one value in the
+/// subset (a constant factor carries no information and would pull the MIG's mean down).
+fn factor_matrix(subset: &DspritesSubset, ids: &[usize]) -> Result<(Matrix, Vec<usize>), String> {
+    let data = ids
+        .iter()
+        .flat_map(|&i| subset.factors(i).classes().map(|c| c as f64))
+        .collect();
+    let varying = (0..5).filter(|&k| subset.factor_sizes()[k] > 1).collect();
+    Ok((Matrix::from_vec(ids.len(), 5, data)?, varying))
+}
+
+/// dlib MIG on the encoded means against the factors that vary, with its MI matrix.
+fn dsprites_periodic(
+    report: &mut MetricReport,
+    means: &Matrix,
+    factors: &Matrix,
+    varying: &[usize],
+) -> Result<(), String> {
+    if varying.is_empty() {
+        return Err("this dSprites subset has no factor that varies: MIG is undefined".into());
+    }
+    let m = metrics::mig_dlib(
+        means,
+        &factors.select_cols(varying),
+        metrics::DLIB_NUM_BINS,
+    )?;
+    let protocol = if varying.len() == 5 {
+        "dlib: means, 20 bins, 10,000 points".to_string()
+    } else {
+        "dlib: means, 20 bins, 10,000 points; factors that vary in the subset".to_string()
+    };
+    report
+        .values
+        .push(value("mig_dlib", "MIG", &protocol, m.mig));
+    report.mi = Some(MiMatrix {
+        factors: varying.iter().map(|&k| FACTOR_NAMES[k].to_string()).collect(),
+        normalised: m
+            .mutual_info_nats
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(&m.factor_entropy_nats)
+                    .map(|(mi, h)| if *h > 0.0 { (mi / h).clamp(0.0, 1.0) } else { 0.0 })
+                    .collect()
+            })
+            .collect(),
+    });
+    Ok(())
+}
+
+/// The KL term split into index-code MI, TC and dimension-wise KL (N(0, I) prior), on at most
+/// [`DECOMPOSITION_POINTS`] random points.
+fn decomposition(
+    report: &mut MetricReport,
+    means: &Matrix,
+    logvars: &Matrix,
+    samples: &Matrix,
+    rng: &mut Rng,
+) -> Result<(), String> {
+    let n = means.rows;
+    let (m, l, s, what) = if n > DECOMPOSITION_POINTS {
+        let mut idx: Vec<usize> = (0..n).collect();
+        rng.shuffle(&mut idx);
+        idx.truncate(DECOMPOSITION_POINTS);
+        (
+            means.select_rows(&idx),
+            logvars.select_rows(&idx),
+            samples.select_rows(&idx),
+            format!("{DECOMPOSITION_POINTS} random points"),
+        )
+    } else {
+        (
+            means.clone(),
+            logvars.clone(),
+            samples.clone(),
+            "whole set".to_string(),
+        )
+    };
+    let d = metrics::elbo_decomposition(&m, &l, &s, &ChenOptions::default(), &mut |_| {})?;
+    let protocol = format!("Chen decomposition against N(0, I), {what}");
+    report.values.extend([
+        value("index_code_mi", "index-code MI", &protocol, d.index_code_mi),
+        value("total_correlation", "total correlation", &protocol, d.total_correlation),
+        value("dimwise_kl", "dimension-wise KL", &protocol, d.dimwise_kl),
+    ]);
+    Ok(())
+}
+
+/// A few hundred (true source, matched latent) points per source.
+fn scatter(
+    sources: &Matrix,
+    latents: &Matrix,
+    m: &metrics::MccResult,
+    segment: &[u32],
+    rng: &mut Rng,
+) -> SourceScatter {
+    let mut idx: Vec<usize> = (0..sources.rows).collect();
+    rng.shuffle(&mut idx);
+    idx.truncate(SCATTER_POINTS);
+    let pairs: Vec<(usize, usize, f64)> = m
+        .matching_source_to_latent
+        .iter()
+        .map(|&[s, z]| (s, z, m.abs_correlation[s][z]))
+        .collect();
+    let points = pairs
+        .iter()
+        .map(|&(s, z, _)| {
+            idx.iter()
+                .map(|&i| (sources.get(i, s) as f32, latents.get(i, z) as f32))
+                .collect()
+        })
+        .collect();
+    SourceScatter {
+        pairs,
+        points,
+        labels: idx.iter().map(|&i| segment[i]).collect(),
+    }
+}
