@@ -55,7 +55,11 @@ fn chunked_encoding_equals_encoding_at_once_and_uses_the_starting_model() {
     let mi = first.mi.as_ref().expect("MI matrix");
     assert_eq!(mi.factors, ["scale", "orientation", "pos x", "pos y"]);
     assert_eq!(mi.normalised.len(), 3);
-    assert!(mi.normalised.iter().flatten().all(|v| (0.0..=1.0).contains(v)));
+    assert!(mi
+        .normalised
+        .iter()
+        .flatten()
+        .all(|v| (0.0..=1.0).contains(v)));
     let mig = first.get("mig_dlib").expect("MIG");
     assert!((0.0..=1.0).contains(&mig), "{mig}");
     // The MIG is the mean over factors of (top − second normalised MI) — checked by hand here.
@@ -99,9 +103,8 @@ fn chen_mig_on_request_reports_progress_and_a_valid_value() {
     let mut job = MetricJob::new(MetricRequest::ChenMig, &t).unwrap();
     let mut heard = Vec::new();
     let r = loop {
-        let mut on = |p: disentangle_lab::train::metric_report::MetricProgress| {
-            heard.push(p.fraction)
-        };
+        let mut on =
+            |p: disentangle_lab::train::metric_report::MetricProgress| heard.push(p.fraction);
         if let Some(r) = pollster::block_on(job.advance(&t, 512, &mut on)).unwrap() {
             break r;
         }
@@ -134,8 +137,7 @@ fn ivae_reports_mcc_with_a_matched_scatter_and_the_kl_decomposition() {
     assert!((mean - mcc).abs() < 1e-12);
     // Each scatter panel's correlation is the one reported for its pair (up to subsampling).
     for (p, pts) in sc.pairs.iter().zip(&sc.points) {
-        let (x, y): (Vec<f64>, Vec<f64>) =
-            pts.iter().map(|&(a, b)| (a as f64, b as f64)).unzip();
+        let (x, y): (Vec<f64>, Vec<f64>) = pts.iter().map(|&(a, b)| (a as f64, b as f64)).unzip();
         let r = metrics::mcc::pearson(&x, &y).abs();
         assert!((r - p.2).abs() < 0.2, "{r} vs {}", p.2);
     }

@@ -15,7 +15,12 @@ fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
 fn shade(v: f64) -> String {
     let v = v.clamp(0.0, 1.0);
     let mix = |a: f64, b: f64| (a + (b - a) * v).round() as u8;
-    format!("rgb({},{},{})", mix(255.0, 0.0), mix(255.0, 60.0), mix(255.0, 130.0))
+    format!(
+        "rgb({},{},{})",
+        mix(255.0, 0.0),
+        mix(255.0, 60.0),
+        mix(255.0, 130.0)
+    )
 }
 
 /// Draws I(z_j; v_k) / H(v_k): one row per latent, one column per factor, value in each cell.

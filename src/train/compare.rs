@@ -125,7 +125,10 @@ mod tests {
         let b = own.apply(&a).unwrap();
         assert_eq!((b.weights.beta, b.weights.alpha), (1.0, a.weights.alpha));
         let dd = CompareOverrides::from_link("dd:a1:b0").unwrap();
-        assert_eq!((dd.model, dd.alpha, dd.beta), (ModelKind::Dd, Some(1.0), Some(0.0)));
+        assert_eq!(
+            (dd.model, dd.alpha, dd.beta),
+            (ModelKind::Dd, Some(1.0), Some(0.0))
+        );
         assert_eq!(CompareOverrides::from_link(&dd.to_link()).unwrap(), dd);
         assert!(CompareOverrides::from_link("dd:x1").is_err());
         assert!(CompareOverrides::from_link("gan").is_err());

@@ -148,7 +148,11 @@ impl MetricJob {
     }
 
     /// The encoder inputs of points `range` (rows of x, with u for the iVAE; or rendered images).
-    fn inputs(&self, trainer: &Trainer, range: std::ops::Range<usize>) -> Result<Tensor<2>, String> {
+    fn inputs(
+        &self,
+        trainer: &Trainer,
+        range: std::ops::Range<usize>,
+    ) -> Result<Tensor<2>, String> {
         let device = trainer.device().clone().inner();
         let len = range.len();
         match (&self.points, trainer.data_ref()) {
@@ -166,7 +170,10 @@ impl MetricJob {
                 for (out, &i) in buf.chunks_mut(IMAGE_PIXELS).zip(&ids[range]) {
                     img.subset.render(i, out);
                 }
-                Ok(Tensor::from_data(TensorData::new(buf, [len, IMAGE_PIXELS]), &device))
+                Ok(Tensor::from_data(
+                    TensorData::new(buf, [len, IMAGE_PIXELS]),
+                    &device,
+                ))
             }
             _ => Err("the data set changed while a metric was being measured".into()),
         }
@@ -185,7 +192,12 @@ impl MetricJob {
     ) -> Result<MetricReport, String> {
         let means = self.matrix(&self.means)?;
         let logvars = self.matrix(&self.logvars)?;
-        if !means.data.iter().chain(&logvars.data).all(|v| v.is_finite()) {
+        if !means
+            .data
+            .iter()
+            .chain(&logvars.data)
+            .all(|v| v.is_finite())
+        {
             return Err(format!(
                 "cannot measure the {}: the encoder gives non-finite codes",
                 self.request.title()
@@ -284,8 +296,7 @@ impl MetricJob {
                             "Pearson, z sampled from q(z|x,u), Hungarian matching, whole set",
                             m.mcc,
                         ));
-                        report.scatter =
-                            Some(scatter(&sources, &samples, &m, segment, &mut rng));
+                        report.scatter = Some(scatter(&sources, &samples, &m, segment, &mut rng));
                     }
                 }
                 decomposition(&mut report, &means, &logvars, &samples, &mut rng)?;
@@ -335,11 +346,7 @@ fn dsprites_periodic(
     if varying.is_empty() {
         return Err("this dSprites subset has no factor that varies: MIG is undefined".into());
     }
-    let m = metrics::mig_dlib(
-        means,
-        &factors.select_cols(varying),
-        metrics::DLIB_NUM_BINS,
-    )?;
+    let m = metrics::mig_dlib(means, &factors.select_cols(varying), metrics::DLIB_NUM_BINS)?;
     let protocol = if varying.len() == 5 {
         "dlib: means, 20 bins, 10,000 points".to_string()
     } else {
@@ -349,14 +356,23 @@ fn dsprites_periodic(
         .values
         .push(value("mig_dlib", "MIG", &protocol, m.mig));
     report.mi = Some(MiMatrix {
-        factors: varying.iter().map(|&k| FACTOR_NAMES[k].to_string()).collect(),
+        factors: varying
+            .iter()
+            .map(|&k| FACTOR_NAMES[k].to_string())
+            .collect(),
         normalised: m
             .mutual_info_nats
             .iter()
             .map(|row| {
                 row.iter()
                     .zip(&m.factor_entropy_nats)
-                    .map(|(mi, h)| if *h > 0.0 { (mi / h).clamp(0.0, 1.0) } else { 0.0 })
+                    .map(|(mi, h)| {
+                        if *h > 0.0 {
+                            (mi / h).clamp(0.0, 1.0)
+                        } else {
+                            0.0
+                        }
+                    })
                     .collect()
             })
             .collect(),
@@ -396,7 +412,12 @@ fn decomposition(
     let protocol = format!("Chen decomposition against N(0, I), {what}");
     report.values.extend([
         value("index_code_mi", "index-code MI", &protocol, d.index_code_mi),
-        value("total_correlation", "total correlation", &protocol, d.total_correlation),
+        value(
+            "total_correlation",
+            "total correlation",
+            &protocol,
+            d.total_correlation,
+        ),
         value("dimwise_kl", "dimension-wise KL", &protocol, d.dimwise_kl),
     ]);
     Ok(())

@@ -164,7 +164,11 @@ pub fn decode(text: &str) -> (LinkState, Vec<String>) {
                 "text" => match value {
                     "large" => state.large_text = true,
                     "normal" => state.large_text = false,
-                    _ => return Err(format!("unknown text size '{value}' (valid: large, normal)")),
+                    _ => {
+                        return Err(format!(
+                            "unknown text size '{value}' (valid: large, normal)"
+                        ))
+                    }
                 },
                 _ => return Err("unknown setting".into()),
             }
@@ -262,7 +266,10 @@ mod tests {
         assert_eq!(ignored.len(), 1);
         // A view of latents the model does not have, or a bad text size, is refused.
         let (state, ignored) = decode("latents=2&view=1,5&text=huge&compare=ivae");
-        assert_eq!((state.view, state.large_text, state.compare), (None, false, None));
+        assert_eq!(
+            (state.view, state.large_text, state.compare),
+            (None, false, None)
+        );
         assert_eq!(ignored.len(), 3, "{ignored:?}");
     }
 }

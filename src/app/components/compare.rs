@@ -54,7 +54,9 @@ pub fn compare_panel(props: &StateCommandProps) -> Html {
                 if let Err(e) = b.overrides.apply(&state.config) {
                     commands.stop_b();
                     state.dispatch(Action::SetCompare(None));
-                    state.dispatch(Action::ShowError(format!("{e}; the comparison was stopped")));
+                    state.dispatch(Action::ShowError(format!(
+                        "{e}; the comparison was stopped"
+                    )));
                 }
             }
         });

@@ -52,7 +52,11 @@ pub fn metrics_panel(props: &StateCommandProps) -> Html {
                         points: o,
                     });
                 }
-                draw::curves(&c, &series, "Metrics appear here a few times per 1,000 steps.");
+                draw::curves(
+                    &c,
+                    &series,
+                    "Metrics appear here a few times per 1,000 steps.",
+                );
             }
             let parts: Vec<(&str, Vec<(u64, f32)>)> = [
                 ("index_code_mi", "MI"),
@@ -72,7 +76,11 @@ pub fn metrics_panel(props: &StateCommandProps) -> Html {
                         points: p,
                     })
                     .collect();
-                draw::curves(&c, &series, "The KL decomposition appears here while training.");
+                draw::curves(
+                    &c,
+                    &series,
+                    "The KL decomposition appears here while training.",
+                );
             }
             if let (Some(c), Some(r)) = (dc.cast::<web_sys::HtmlCanvasElement>(), m.latest()) {
                 if let Some(mi) = &r.mi {

@@ -177,8 +177,16 @@ pub fn loss_panel(props: &StateProps) -> Html {
                     Some(b) => draw::curves(
                         &c,
                         &[
-                            draw::Series { label: "A", colour: draw::PALETTE[4], points: &history },
-                            draw::Series { label: "B", colour: draw::PALETTE[0], points: b },
+                            draw::Series {
+                                label: "A",
+                                colour: draw::PALETTE[4],
+                                points: &history,
+                            },
+                            draw::Series {
+                                label: "B",
+                                colour: draw::PALETTE[0],
+                                points: b,
+                            },
                         ],
                         "Press Start to train both runs: their losses appear here.",
                     ),
