@@ -170,14 +170,25 @@ fn bench_metrics() -> CliResult {
         secs,
         r.eval_accuracy
     );
+    // CPU seconds (all threads) next to each wall time: other processes on a busy machine
+    // stretch the wall time, not this.
+    let cpu = |c0: Option<f64>| match (c0, mbench::process_cpu_seconds()) {
+        (Some(a), Some(b)) => format!(", cpu {:.2} s", b - a),
+        _ => String::new(),
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let c0 = mbench::process_cpu_seconds();
     let (fast_secs, fast) = mbench::bench_mig_chen(46_080, 10, 0, Precision::Auto);
     println!(
-        "metrics: Chen MIG, 46,080 x 10 (samples, MC entropies, shape excluded), default path (f32 kernel on large sets): {fast_secs:.2} s (target <= 10 s; mig {:.6})",
+        "metrics: Chen MIG, 46,080 x 10 (samples, MC entropies, shape excluded), default path (f32 kernel on large sets), {threads} threads: {fast_secs:.2} s{} (target <= 10 s; mig {:.6})",
+        cpu(c0),
         fast.mig
     );
+    let c0 = mbench::process_cpu_seconds();
     let (exact_secs, exact) = mbench::bench_mig_chen(46_080, 10, 0, Precision::F64);
     println!(
-        "metrics: Chen MIG, same input, exact f64 reference path: {exact_secs:.2} s (mig {:.6}); default path {:.1}x faster, |d mig| {:.1e}, max |d entropy| {:.1e} nats",
+        "metrics: Chen MIG, same input, exact f64 reference path: {exact_secs:.2} s{} (mig {:.6}); default path {:.1}x faster, |d mig| {:.1e}, max |d entropy| {:.1e} nats",
+        cpu(c0),
         exact.mig,
         exact_secs / fast_secs,
         (fast.mig - exact.mig).abs(),

@@ -85,6 +85,18 @@ pub fn max_entropy_diff(a: &ChenMig, b: &ChenMig) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// CPU seconds used so far by this process, all threads (Linux: utime + stime from
+/// `/proc/self/stat`, in ticks of 1/100 s); `None` elsewhere. Next to a wall time it shows how
+/// much a busy machine stretched it.
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name start at field 3 (state); utime is 14.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 /// Seconds and result of dlib MIG (20 bins) on `n` random points × `k` codes, 5 factors.
 pub fn bench_mig_dlib(n: usize, k: usize, seed: u64) -> (f64, MigResult) {
     let mut rng = Rng::new(seed);
@@ -125,5 +137,17 @@ mod tests {
             secs * 1e3,
             r.mig
         );
+    }
+
+    #[test]
+    fn cpu_seconds_grow() {
+        if let Some(a) = super::process_cpu_seconds() {
+            let mut x = 0.0f64;
+            for i in 0..30_000_000u64 {
+                x += (i as f64).sqrt();
+            }
+            let b = super::process_cpu_seconds().unwrap();
+            assert!(b >= a && x > 0.0, "{a} {b}");
+        }
     }
 }

@@ -19,6 +19,8 @@
 //! AVX2+FMA version is picked at run time (the loops must stay plain `for` loops: a closure
 //! handed to an iterator adaptor is compiled outside the `target_feature` context).
 
+use std::f64::consts::{LN_2, LOG2_E};
+
 /// log(2π).
 pub const LOG_2PI: f64 = 1.837_877_066_409_345_5;
 /// Relative mass a pruned direction may drop: |Δ log Σ| ≤ 2·EPS.
@@ -50,7 +52,7 @@ fn exp_nonpos(x: f64) -> f64 {
     const LN2_HI: f64 = 0.693_147_180_369_123_8;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let x = if x > -708.0 { x } else { -708.0 }; // exp(−708) ≈ 3e−308 is negligible here
-    let kr = x * std::f64::consts::LOG2_E + MAGIC;
+    let kr = x * LOG2_E + MAGIC;
     let kf = kr - MAGIC;
     let r = x - kf * LN2_HI - kf * LN2_LO;
     // Σ_{i≤10} r^i / i! in Estrin's scheme (short dependency chains; the loop is latency-bound).
@@ -95,36 +97,34 @@ fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     }
 }
 
-/// exp(x) in f32 for any x, clamped to x ∈ [−86, 80] (so 2^k stays a normal number and the
-/// result finite). Cody–Waite reduction x = k·ln2 + r (|r| ≤ ½ln2, ln2 split as in Cephes
-/// `expf.c` so k·C1 is exact), then Cephes' degree-7 polynomial for e^r. Branch-free, so a
-/// loop over it vectorises. Max relative error ≤ 2.5e-7 over the whole range (see
-/// `fast_exp_is_accurate`), with or without FMA.
+/// 2^x in f32 for any x, clamped to x ∈ [−125, 115] (so 2^k stays a normal number and the
+/// result finite): x = k + r with k = round(x) and |r| ≤ ½ (r exact), then a degree-6
+/// Chebyshev fit of 2^r on [−½, ½] (mpmath `chebyfit`, max relative error 2.5e-9), times 2^k
+/// built from the exponent bits. Branch-free, so a loop over it vectorises. Max relative error
+/// ≤ 2.5e-7 over the whole range, f32 rounding included (see `fast_exp_is_accurate`), with
+/// or without FMA.
 #[inline(always)]
-fn exp_f32<const FMA: bool>(x: f32) -> f32 {
+fn exp2_f32<const FMA: bool>(x: f32) -> f32 {
     const MAGIC: f32 = 12_582_912.0; // 1.5·2^23: adding it rounds to an integer
-    const C1: f32 = 0.693_359_375; // ln 2 rounded to 9 bits, so k·C1 is exact for |k| < 2^15
-    const C2: f32 = -2.121_944_4e-4; // ln 2 − C1
-    const P: [f32; 6] = [
-        1.987_569_1e-4,
-        1.398_199_9e-3,
-        8.333_452e-3,
-        4.166_579_6e-2,
-        1.666_666_5e-1,
-        5.000_000_1e-1,
+    const P: [f32; 7] = [
+        1.546_144_5e-4,
+        1.340_042_8e-3,
+        9.618_057e-3,
+        5.550_327e-2,
+        2.402_265_1e-1,
+        6.931_472e-1,
+        1.0,
     ];
-    let x = if x > -86.0 { x } else { -86.0 };
-    let x = if x < 80.0 { x } else { 80.0 };
-    let kr = madd::<FMA>(x, std::f32::consts::LOG2_E, MAGIC);
-    let kf = kr - MAGIC;
-    let r = madd::<FMA>(kf, -C2, madd::<FMA>(kf, -C1, x));
+    let x = if x > -125.0 { x } else { -125.0 };
+    let x = if x < 115.0 { x } else { 115.0 };
+    let kr = x + MAGIC;
+    let r = x - (kr - MAGIC);
     let mut p = P[0];
     for &c in &P[1..] {
         p = madd::<FMA>(p, r, c);
     }
-    let e = madd::<FMA>(p, r * r, r) + 1.0;
     let k = kr.to_bits().wrapping_sub(MAGIC.to_bits());
-    e * f32::from_bits(k.wrapping_add(127) << 23)
+    p * f32::from_bits(k.wrapping_add(127) << 23)
 }
 
 /// A running logsumexp: value = m + ln s.
@@ -207,7 +207,8 @@ pub struct SortedMixture {
 /// μ_lo = f32(μ − μ_hi), so d = (z_hi − μ_hi) + (z_lo − μ_lo) keeps the relative precision of
 /// f32 (≤ 2·2⁻²⁴ when z and μ are close, where z_hi − μ_hi is exact by Sterbenz' lemma;
 /// when they are far apart, rounding relative to |d| itself) however sharp the posterior.
-/// Padding components have h = 0, c = −1e30: their terms vanish (exp clamps to e⁻⁸⁶).
+/// h and c are stored times log₂e, so the kernel works in log₂ units and needs only 2^x.
+/// Padding components have h = 0, c = −1e30: their terms vanish (2^x clamps to 2⁻¹²⁵).
 struct Tiles32 {
     /// Whether every μ, h and c is comfortably inside f32's range (|μ|, h < 1e30); if not,
     /// the fast path falls back to the f64 one.
@@ -233,21 +234,22 @@ impl Tiles32 {
             .map(|(&m, &h)| (m - f64::from(h)) as f32)
             .collect();
         let ok = mu.iter().all(|m| m.abs() < 1e30)
-            && h.iter().all(|&h| h > 0.0 && h < 1e30)
+            && h.iter().all(|&h| h > 0.0 && h < 1e29)
             && c.iter().all(|c| c.abs() < 1e30);
         Self {
             ok,
             mu_hi: pad(hi, 0.0),
             mu_lo: pad(lo, 0.0),
-            h: pad(h.iter().map(|&v| v as f32).collect(), 0.0),
-            c: pad(c.iter().map(|&v| v as f32).collect(), -1e30),
+            h: pad(h.iter().map(|&v| (v * LOG2_E) as f32).collect(), 0.0),
+            c: pad(c.iter().map(|&v| (v * LOG2_E) as f32).collect(), -1e30),
         }
     }
 
-    /// (Σ_{n∈[a,b)} exp(t_n − shift), max_n t_n) with t_n = c_n − h_n·d_n², in one
-    /// branch-free pass over [a, b) (a, b multiples of [`LANES`]). Each exp argument is
-    /// clamped to [−86, 80], so a caller must redo the block when max t > shift + 80. Lanes
-    /// sum [`GROUP`] tiles in f32 (≤ 4 additions: ≤ 2.4e-7 relative), then go into f64.
+    /// (Σ_{n∈[a,b)} 2^(t_n − shift), max_n t_n) with t_n = (c_n − h_n·d_n²)·log₂e (log₂
+    /// units), in one branch-free pass over [a, b) (a, b multiples of [`LANES`]). Each 2^x
+    /// argument is clamped to [−125, 115], so a caller must redo the block when
+    /// max t > shift + 115. Lanes sum [`GROUP`] tiles in f32 (≤ 4 additions: ≤ 2.4e-7
+    /// relative), then go into f64.
     #[inline(always)]
     fn sum_exp<const FMA: bool>(
         &self,
@@ -279,7 +281,7 @@ impl Tiles32 {
                     let d = (zh - mh[l]) + (zl - ml[l]);
                     let t = madd::<FMA>(-(h[l] * d), d, c[l]);
                     mx[l] = if t > mx[l] { t } else { mx[l] };
-                    part[l] += exp_f32::<FMA>(t - shift);
+                    part[l] += exp2_f32::<FMA>(t - shift);
                 }
             }
             for l in 0..LANES {
@@ -393,9 +395,9 @@ impl SortedMixture {
         }
     }
 
-    /// Adds components [a, b) to the running (m, s) of the fast path (value m + ln s, m an
-    /// f32 value): one fused pass with shift m, redone around the block's own maximum in the
-    /// rare case that a term exceeded the shift by more than the clamp allows.
+    /// Adds components [a, b) to the running (m, s) of the fast path (log₂ units: the sum is
+    /// 2^m·s, m an f32 value): one fused pass with shift m, redone around the block's own
+    /// maximum in the rare case that a term exceeded the shift by more than the clamp allows.
     #[inline(always)]
     fn add_fast<const FMA: bool>(
         &self,
@@ -409,15 +411,15 @@ impl SortedMixture {
         let shift = *m as f32; // exact: m is always an f32 value
         let (sum, bm) = self.fast.sum_exp::<FMA>(zh, zl, a, b, shift);
         let bm64 = f64::from(bm);
-        if bm64 > *m + 60.0 {
+        if bm64 > *m + 100.0 {
             let (sum, _) = self.fast.sum_exp::<FMA>(zh, zl, a, b, bm);
-            *s = *s * (*m - bm64).exp() + sum;
+            *s = *s * (*m - bm64).exp2() + sum;
             *m = bm64;
             return;
         }
         *s += sum;
         if bm64 > *m {
-            *s *= (*m - bm64).exp();
+            *s *= (*m - bm64).exp2();
             *m = bm64;
         }
     }
@@ -445,20 +447,24 @@ impl SortedMixture {
         let zl = (z - f64::from(zh)) as f32;
         let f = &self.fast;
         let d = (zh - f.mu_hi[near]) + (zl - f.mu_lo[near]);
+        // Running sum 2^m·s in log₂ units; its natural log is m·ln 2 + ln s.
         let mut m = f64::from(f.c[near] - f.h[near] * d * d);
         let mut s = 0.0f64;
+        let ln_sum = |m: f64, s: f64| {
+            if s > 0.0 {
+                m * LN_2 + s.ln()
+            } else {
+                f64::NEG_INFINITY
+            }
+        };
         let start = near / LANES * LANES;
         let (mut lo, mut hi, mut blk) = (start, start, 2 * LANES);
         let ln_eps = EPS_F32.ln();
         loop {
-            let cur = if s > 0.0 {
-                m + s.ln()
-            } else {
-                f64::NEG_INFINITY
-            } + ln_eps;
+            let cur = ln_sum(m, s) + ln_eps;
             let (right, left) = (self.right_open(z, hi, cur), self.left_open(z, lo, cur));
             if !right && !left {
-                return m + s.ln();
+                return ln_sum(m, s);
             }
             if right {
                 let e = (hi + blk).min(np);
@@ -601,13 +607,13 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
-    /// Max relative error of [`exp_f32`] against f64 `exp` on a grid of step 1e-4 over its
-    /// whole range [−86, 80].
-    fn exp_f32_max_rel_err<const FMA: bool>() -> f64 {
+    /// Max relative error of [`exp2_f32`] against f64 `exp2` on a grid of step 1e-4 over its
+    /// whole range [−125, 115].
+    fn exp2_f32_max_rel_err<const FMA: bool>() -> f64 {
         let mut worst = 0.0f64;
-        for i in 0..=1_660_000 {
-            let x = -86.0 + i as f32 * 1e-4;
-            let (a, b) = (f64::from(exp_f32::<FMA>(x)), f64::from(x).exp());
+        for i in 0..=2_400_000 {
+            let x = -125.0 + i as f32 * 1e-4;
+            let (a, b) = (f64::from(exp2_f32::<FMA>(x)), f64::from(x).exp2());
             worst = worst.max((a - b).abs() / b);
         }
         worst
@@ -616,16 +622,17 @@ mod tests {
     #[test]
     fn fast_exp_is_accurate() {
         for (fma, e) in [
-            (false, exp_f32_max_rel_err::<false>()),
-            (true, exp_f32_max_rel_err::<true>()),
+            (false, exp2_f32_max_rel_err::<false>()),
+            (true, exp2_f32_max_rel_err::<true>()),
         ] {
-            println!("exp_f32 (fma {fma}): max relative error {e:.2e}");
+            println!("exp2_f32 (fma {fma}): max relative error {e:.2e}");
             assert!(e <= 2.5e-7, "fma {fma}: {e}");
         }
         // Out of range: clamped, finite and positive.
-        assert_eq!(exp_f32::<false>(-1e6), exp_f32::<false>(-86.0));
-        assert!(exp_f32::<false>(-1e6) > 0.0 && exp_f32::<true>(1e6).is_finite());
-        assert_eq!(exp_f32::<false>(0.0), 1.0);
+        assert_eq!(exp2_f32::<false>(-1e6), exp2_f32::<false>(-125.0));
+        assert!(exp2_f32::<false>(-1e6) > 0.0 && exp2_f32::<true>(1e6).is_finite());
+        assert_eq!(exp2_f32::<false>(0.0), 1.0);
+        assert_eq!(exp2_f32::<true>(-3.0), 0.125);
         for i in 0..20_000 {
             let x = -(i as f64) * 0.0371;
             let (a, b) = (exp_nonpos(x), x.exp());
