@@ -111,7 +111,7 @@ fn exp2_f32<const FMA: bool>(x: f32) -> f32 {
         1.340_042_8e-3,
         9.618_057e-3,
         5.550_327e-2,
-        2.402_265_1e-1,
+        2.402_265e-1,
         6.931_472e-1,
         1.0,
     ];
@@ -433,7 +433,7 @@ impl SortedMixture {
         if n == 0 {
             return f64::NEG_INFINITY;
         }
-        if !self.fast.ok || !(z.abs() < 1e30) {
+        if !self.fast.ok || z.is_nan() || z.abs() >= 1e30 {
             return self.log_sum(z, &mut vec![0.0; MAX_BLOCK]);
         }
         let np = self.fast.c.len();
