@@ -3,7 +3,7 @@
 
 use super::chen::{mig_chen, ChenMig};
 use super::discrete::{mig_dlib, MigResult, DLIB_NUM_BINS};
-use super::entropy::ChenOptions;
+use super::entropy::{ChenOptions, Precision};
 use super::factor_table::FactorTable;
 use super::factor_vae::{factor_vae_score, FactorVaeConfig, FactorVaeScore};
 use super::matrix::Matrix;
@@ -53,8 +53,8 @@ pub fn synthetic_posteriors(
 
 /// Seconds and result of Chen MIG on a synthetic dSprites-subset grid 3 × 6 × 40 × 8 × 8
 /// (= 46,080 points when `n` is that; otherwise a 1-D grid of `n`) with `k` latents, factors
-/// 1..5 (shape excluded).
-pub fn bench_mig_chen(n: usize, k: usize, seed: u64) -> (f64, ChenMig) {
+/// 1..5 (shape excluded), in the arithmetic `precision` (the default is `Auto`).
+pub fn bench_mig_chen(n: usize, k: usize, seed: u64, precision: Precision) -> (f64, ChenMig) {
     let grid: Vec<usize> = if n == 46_080 {
         vec![3, 6, 40, 8, 8]
     } else {
@@ -62,18 +62,39 @@ pub fn bench_mig_chen(n: usize, k: usize, seed: u64) -> (f64, ChenMig) {
     };
     let (m, l, z, f) = synthetic_posteriors(&grid, k, seed);
     let subset: Vec<usize> = (1..grid.len()).collect();
+    let opts = ChenOptions {
+        precision,
+        ..ChenOptions::default()
+    };
     let t = Instant::now();
-    let r = mig_chen(
-        &m,
-        &l,
-        &z,
-        &f,
-        Some(&subset),
-        &ChenOptions::default(),
-        &mut |_| {},
-    );
+    let r = mig_chen(&m, &l, &z, &f, Some(&subset), &opts, &mut |_| {});
     let secs = t.elapsed().as_secs_f64();
     (secs, r.unwrap_or_else(|e| panic!("bench_mig_chen: {e}")))
+}
+
+/// Largest |Δ| over every entropy (marginal and conditional) of two Chen MIG results, nats.
+pub fn max_entropy_diff(a: &ChenMig, b: &ChenMig) -> f64 {
+    let marg = a.marginal_entropies.iter().zip(&b.marginal_entropies);
+    let cond = a
+        .cond_entropies
+        .iter()
+        .flatten()
+        .zip(b.cond_entropies.iter().flatten());
+    marg.chain(cond)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+/// CPU seconds used so far by this process, all threads (Linux: utime + stime from
+/// `/proc/self/stat`, in ticks of 1/100 s); `None` elsewhere. Next to a wall time it shows how
+/// much a busy machine stretched it.
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name start at field 3 (state); utime is 14.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 /// Seconds and result of dlib MIG (20 bins) on `n` random points × `k` codes, 5 factors.
@@ -116,5 +137,17 @@ mod tests {
             secs * 1e3,
             r.mig
         );
+    }
+
+    #[test]
+    fn cpu_seconds_grow() {
+        if let Some(a) = super::process_cpu_seconds() {
+            let mut x = 0.0f64;
+            for i in 0..30_000_000u64 {
+                x += (i as f64).sqrt();
+            }
+            let b = super::process_cpu_seconds().unwrap();
+            assert!(b >= a && x > 0.0, "{a} {b}");
+        }
     }
 }

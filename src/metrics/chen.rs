@@ -280,7 +280,8 @@ mod tests {
     #[test]
     #[cfg_attr(debug_assertions, ignore = "timing: run with --release")]
     fn bench_mig_chen_46080x10() {
-        let (secs, r) = super::super::bench::bench_mig_chen(46_080, 10, 1);
+        let (secs, r) =
+            super::super::bench::bench_mig_chen(46_080, 10, 1, super::super::Precision::Auto);
         println!(
             "Chen MIG 46,080 × 10 (factors 1-4): {secs:.2} s, mig {:.4}",
             r.mig
