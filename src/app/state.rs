@@ -62,6 +62,9 @@ pub struct UiState {
     pub large_text: bool,
     /// Run B of an A/B comparison, when one is on.
     pub compare: Option<CompareRun>,
+    /// Run A is paused by the page, not the user, so that a slower run B catches up: the
+    /// two runs' numbers are then compared at about the same step.
+    pub held_for_b: bool,
     /// How many times the worker has crashed (each crash restarts it on the CPU).
     pub crashes: u32,
     /// Counts snapshots applied, so canvases know when to redraw.
@@ -150,6 +153,7 @@ impl Default for UiState {
             backend_request: BackendRequest::Auto,
             backend: None,
             running: false,
+            held_for_b: false,
             delay_ms: 0,
             step: 0,
             steps_per_second: 0.0,
@@ -183,6 +187,8 @@ pub enum Action {
     SetBackendRequest(BackendRequest),
     /// The user pressed Start/Pause (optimistic; the worker confirms).
     SetRunning(bool),
+    /// The page paused (true) or resumed (false) run A to keep it in step with run B.
+    HoldA(bool),
     /// The user changed the slow-motion delay.
     SetDelay(u32),
     /// A reset: clear curves and samples.
@@ -333,7 +339,9 @@ impl Reducible for UiState {
                             s.applied_weights = Some(snapshot.weights);
                             s.version += 1;
                         }
-                        FromWorker::Running(r) => s.running = r,
+                        // While held for B, A's pause is the page's, not the user's.
+                        FromWorker::Running(r) if !s.held_for_b => s.running = r,
+                        FromWorker::Running(_) => {}
                         FromWorker::Ready => {}
                         FromWorker::Bench(l) => s.bench.0.push(l),
                         FromWorker::BenchDone => s.bench.1 = true,
@@ -372,7 +380,11 @@ impl Reducible for UiState {
                 s.config = c;
             }
             Action::SetBackendRequest(r) => s.backend_request = r,
-            Action::SetRunning(r) => s.running = r,
+            Action::SetRunning(r) => {
+                s.running = r;
+                s.held_for_b = false;
+            }
+            Action::HoldA(h) => s.held_for_b = h,
             Action::SetDelay(d) => s.delay_ms = d,
             Action::ClearRunKeepMessage => s.clear_run(),
             Action::ClearRun => {

@@ -52,6 +52,13 @@ impl Commands {
         }
     }
 
+    /// Sends a message to run A only (the page holding A back for B).
+    pub fn send_a(&self, msg: ToWorker) {
+        if let Some(a) = self.a.borrow().as_ref() {
+            a.send(&msg);
+        }
+    }
+
     /// Replaces run A's worker (after a crash) with a fresh one on `backend`, configured
     /// with `config`.
     pub fn restart_a(&self, bridge: Bridge, backend: BackendRequest, config: TrainConfig) {
@@ -72,6 +79,9 @@ impl Commands {
         self.b.borrow_mut().take();
     }
 }
+
+/// How many steps run A may lead run B before the page pauses A until B catches up.
+const LOCKSTEP_LEAD: u64 = 100;
 
 /// The whole page.
 #[function_component(App)]
@@ -164,6 +174,30 @@ pub fn app() -> Html {
                 }
                 Err(e) => state.dispatch(Action::ShowError(e)),
             }
+        });
+    }
+    // Keep A within LOCKSTEP_LEAD steps of a slower B, so the comparison is at equal steps.
+    {
+        let (state, commands) = (state.clone(), commands.clone());
+        let b_step = state.compare.as_ref().map(|b| b.step);
+        let deps = (state.running, state.held_for_b, state.step, b_step);
+        use_effect_with(deps, move |&(running, held, step, b_step)| match b_step {
+            Some(b) if running => {
+                if !held && step > b + LOCKSTEP_LEAD {
+                    commands.send_a(ToWorker::Pause);
+                    state.dispatch(Action::HoldA(true));
+                } else if held && step <= b {
+                    commands.send_a(ToWorker::Run);
+                    state.dispatch(Action::HoldA(false));
+                }
+            }
+            _ if held => {
+                state.dispatch(Action::HoldA(false));
+                if running {
+                    commands.send_a(ToWorker::Run);
+                }
+            }
+            _ => {}
         });
     }
     let dismiss = {
