@@ -13,7 +13,9 @@ use crate::train::metric_report::MetricReport;
 /// The named (step, value) series of the run, in column order: loss, the other terms, run
 /// B's loss, then each metric.
 fn series(state: &UiState) -> Vec<(String, Vec<(u64, f64)>)> {
-    let widen = |v: &[(u64, f32)]| v.iter().map(|&(s, x)| (s, f64::from(x))).collect();
+    let widen = |v: &[(u64, f32)]| -> Vec<(u64, f64)> {
+        v.iter().map(|&(s, x)| (s, f64::from(x))).collect()
+    };
     let mut out = vec![("loss".to_string(), widen(&state.loss_history))];
     for (name, values) in &state.term_history {
         out.push((name.key().to_string(), widen(values)));

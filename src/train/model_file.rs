@@ -178,7 +178,7 @@ mod with_burn {
     use burn::store::ModuleRecord;
 
     use super::{decode, encode, Header, RefuseReason};
-    use crate::train::trainer::{read_f32, SavedModel};
+    use crate::train::trainer::read_f32;
     use crate::train::Trainer;
 
     /// Writes the trainer's model (and FactorVAE's discriminator) with its configuration and
@@ -298,7 +298,7 @@ mod with_burn {
             let x = t.shown_ref().0.clone().inner().narrow(0, 0, 16);
             let (mu, logvar) = vae.encode(x);
             let decoded = vae.decode(mu.clone());
-            let read = |t: Tensor<2>| t.into_data().to_vec::<f32>().unwrap();
+            let read = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
             (read(mu), read(logvar), read(decoded))
         }
 
@@ -339,11 +339,11 @@ mod with_burn {
         #[test]
         fn a_file_that_is_not_a_model_is_refused() {
             let png = b"\x89PNG\r\n\x1a\n0000000000000000";
-            let err = load(png, &Device::flex()).unwrap_err();
+            let err = load(png, &Device::flex()).err().unwrap();
             assert_eq!(err, RefuseReason::NotAModelFile);
             assert!(err.to_string().contains("not a Disentangle Lab model file"));
             assert_eq!(
-                load(b"", &Device::flex()).unwrap_err(),
+                load(b"", &Device::flex()).err().unwrap(),
                 RefuseReason::NotAModelFile
             );
         }
@@ -353,7 +353,7 @@ mod with_burn {
             let t = trained(TrainConfig::default(), 1);
             let mut bytes = pollster::block_on(save(&t)).unwrap();
             bytes[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
-            let err = load(&bytes, &Device::flex()).unwrap_err();
+            let err = load(&bytes, &Device::flex()).err().unwrap();
             assert_eq!(err, RefuseReason::NewerVersion(FORMAT_VERSION + 1));
             assert!(err.to_string().contains("newer"), "{err}");
         }
@@ -365,10 +365,10 @@ mod with_burn {
             let mut flipped = bytes.clone();
             let mid = bytes.len() / 2;
             flipped[mid] ^= 0x40;
-            let err = load(&flipped, &Device::flex()).unwrap_err();
+            let err = load(&flipped, &Device::flex()).err().unwrap();
             assert!(matches!(err, RefuseReason::Corrupt(_)), "{err:?}");
             assert!(err.to_string().contains("checksum"), "{err}");
-            let err = load(&bytes[..bytes.len() - 10], &Device::flex()).unwrap_err();
+            let err = load(&bytes[..bytes.len() - 10], &Device::flex()).err().unwrap();
             assert!(matches!(err, RefuseReason::Corrupt(_)), "{err:?}");
         }
 
@@ -386,19 +386,19 @@ mod with_burn {
             let bytes = pollster::block_on(save(&t)).unwrap();
             // Three latents in the header, parameters of a two-latent model.
             let wrong = with_header(&bytes, |h| h.config.latents = 3);
-            let err = load(&wrong, &Device::flex()).unwrap_err();
+            let err = load(&wrong, &Device::flex()).err().unwrap();
             assert!(matches!(err, RefuseReason::Mismatch(_)), "{err:?}");
             assert!(err.to_string().contains("do not fit"), "{err}");
             // A header that is not valid settings at all.
             let invalid = with_header(&bytes, |h| h.config.lr = -1.0);
-            let err = load(&invalid, &Device::flex()).unwrap_err();
+            let err = load(&invalid, &Device::flex()).err().unwrap();
             assert!(matches!(err, RefuseReason::Mismatch(_)), "{err:?}");
             // A header that is not JSON (checksum fixed up, so only the header is wrong).
             let mut garbled = bytes[..bytes.len() - 4].to_vec();
             garbled[16] = b'!';
             let crc = crc32(&garbled);
             garbled.extend_from_slice(&crc.to_le_bytes());
-            let err = load(&garbled, &Device::flex()).unwrap_err();
+            let err = load(&garbled, &Device::flex()).err().unwrap();
             assert!(err.to_string().contains("cannot be read"), "{err}");
         }
 
