@@ -164,7 +164,10 @@ mod tests {
         }
         let file = FromWorker::ModelFile(b"DLABMODL".to_vec());
         let s = serde_json::to_string(&file).unwrap();
-        assert_eq!(s, r#"{"ModelFile":"RExBQk1PREw="}"#, "bytes travel as base64");
+        assert_eq!(
+            s, r#"{"ModelFile":"RExBQk1PREw="}"#,
+            "bytes travel as base64"
+        );
         assert_eq!(serde_json::from_str::<FromWorker>(&s).unwrap(), file);
     }
 }

@@ -225,17 +225,15 @@ fn save_model_then_load_model_trains_on_from_the_saved_step() {
     let bytes = std::fs::read(&model).unwrap();
     assert_eq!(&bytes[..8], b"DLABMODL");
     let more = train_json(
-        &[
-            "--load-model",
-            model.to_str().unwrap(),
-            "--steps",
-            "20",
-        ],
+        &["--load-model", model.to_str().unwrap(), "--steps", "20"],
         "more.json",
     );
     assert_eq!(more["start_step"], 150);
     assert_eq!(more["steps"], 170);
-    assert_eq!(more["settings"], first["settings"], "the file's settings are used");
+    assert_eq!(
+        more["settings"], first["settings"],
+        "the file's settings are used"
+    );
     let loss = more["loss"].as_array().unwrap();
     assert_eq!(loss.len(), 20);
     // The loaded model is the trained one: it starts near where the first run ended, far
@@ -253,12 +251,7 @@ fn save_model_then_load_model_trains_on_from_the_saved_step() {
 fn save_model_files_that_are_corrupt_or_foreign_are_refused_with_a_message() {
     let model = temp("to-corrupt.dlab");
     train_json(
-        &[
-            "--steps",
-            "5",
-            "--save-model",
-            model.to_str().unwrap(),
-        ],
+        &["--steps", "5", "--save-model", model.to_str().unwrap()],
         "to-corrupt.json",
     );
     let mut bytes = std::fs::read(&model).unwrap();
@@ -268,7 +261,10 @@ fn save_model_files_that_are_corrupt_or_foreign_are_refused_with_a_message() {
     std::fs::write(&corrupt, &bytes).unwrap();
     let foreign = temp("foreign.dlab");
     std::fs::write(&foreign, b"{\"not\": \"a model\"}").unwrap();
-    for (file, needle) in [(&corrupt, "damaged"), (&foreign, "not a Disentangle Lab model file")] {
+    for (file, needle) in [
+        (&corrupt, "damaged"),
+        (&foreign, "not a Disentangle Lab model file"),
+    ] {
         let out = bin()
             .args(["train", "--steps", "1", "--load-model"])
             .arg(file)

@@ -110,7 +110,11 @@ pub struct MetricsView {
 
 impl MetricsView {
     fn push(&mut self, r: MetricReport) {
-        if self.progress.as_ref().is_some_and(|p| p.request == r.request) {
+        if self
+            .progress
+            .as_ref()
+            .is_some_and(|p| p.request == r.request)
+        {
             self.progress = None;
         }
         if r.request == MetricRequest::Periodic {

@@ -143,10 +143,9 @@ fn build_trainer(args: &TrainArgs, device: &burn::prelude::Device) -> Result<Tra
             given.join(", ")
         ));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut trainer = model_file::load(&bytes, device)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut trainer =
+        model_file::load(&bytes, device).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut weights = trainer.config().weights;
     weights.alpha = args.alpha.unwrap_or(weights.alpha);
     weights.beta = args.beta.unwrap_or(weights.beta);
@@ -222,8 +221,7 @@ pub fn run_train(args: TrainArgs) -> CliResult {
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     if let (Some(path), None) = (&args.save_model, &error) {
         let bytes = pollster::block_on(model_file::save(&trainer))?;
-        std::fs::write(path, bytes)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     match error {
         Some(e) => Err(e),

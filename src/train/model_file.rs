@@ -98,8 +98,7 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// Writes a model file from its header and record bytes.
 pub fn encode(header: &Header, record: &[u8]) -> Result<Vec<u8>, String> {
     let json = serde_json::to_vec(header).map_err(|e| format!("cannot write the header: {e}"))?;
-    let header_len =
-        u32::try_from(json.len()).map_err(|_| "the header is too long".to_string())?;
+    let header_len = u32::try_from(json.len()).map_err(|_| "the header is too long".to_string())?;
     let mut out = Vec::with_capacity(8 + 4 + 4 + json.len() + 8 + record.len() + 4);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -123,7 +122,9 @@ pub fn decode(bytes: &[u8]) -> Result<Parts, RefuseReason> {
         return Err(RefuseReason::NewerVersion(version));
     }
     if version == 0 {
-        return Err(RefuseReason::Corrupt("format version 0 does not exist".into()));
+        return Err(RefuseReason::Corrupt(
+            "format version 0 does not exist".into(),
+        ));
     }
     if bytes.len() < 12 + 4 + 8 + 4 {
         return Err(RefuseReason::Corrupt("it is too short".into()));
@@ -222,18 +223,14 @@ mod with_burn {
         let parts = decode(bytes)?;
         let mut trainer = Trainer::new(parts.header.config.clone(), device)
             .map_err(|e| RefuseReason::Mismatch(format!("its settings cannot be used ({e})")))?;
-        let record =
-            ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(parts.record))
-                .map_err(|e| RefuseReason::Corrupt(format!("its parameters cannot be read: {e}")))?;
-        let loaded = trainer
-            .saved_model()
-            .try_load_record(record)
-            .map_err(|e| {
-                RefuseReason::Mismatch(format!(
-                    "its parameters do not fit its settings ({})",
-                    short(&e.to_string())
-                ))
-            })?;
+        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(parts.record))
+            .map_err(|e| RefuseReason::Corrupt(format!("its parameters cannot be read: {e}")))?;
+        let loaded = trainer.saved_model().try_load_record(record).map_err(|e| {
+            RefuseReason::Mismatch(format!(
+                "its parameters do not fit its settings ({})",
+                short(&e.to_string())
+            ))
+        })?;
         trainer.restore(loaded, parts.header.step);
         Ok(trainer)
     }
@@ -368,7 +365,9 @@ mod with_burn {
             let err = load(&flipped, &Device::flex()).err().unwrap();
             assert!(matches!(err, RefuseReason::Corrupt(_)), "{err:?}");
             assert!(err.to_string().contains("checksum"), "{err}");
-            let err = load(&bytes[..bytes.len() - 10], &Device::flex()).err().unwrap();
+            let err = load(&bytes[..bytes.len() - 10], &Device::flex())
+                .err()
+                .unwrap();
             assert!(matches!(err, RefuseReason::Corrupt(_)), "{err:?}");
         }
 

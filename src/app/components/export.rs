@@ -107,15 +107,20 @@ pub fn export_bar(props: &StateCommandProps) -> Html {
     let on_choice = {
         let choice = choice.clone();
         Callback::from(move |e: Event| {
-            choice.set(e.target_unchecked_into::<web_sys::HtmlSelectElement>().value())
+            choice.set(
+                e.target_unchecked_into::<web_sys::HtmlSelectElement>()
+                    .value(),
+            )
         })
     };
     let on_png = {
-        let (state, choice, plots, report) = (state.clone(), choice.clone(), plots.clone(), report.clone());
+        let (state, choice, plots, report) =
+            (state.clone(), choice.clone(), plots.clone(), report.clone());
         Callback::from(move |_| {
             let stem = export::stem(&state);
             let result = if *choice == "all" {
-                sheet(&plots).and_then(|c| files::download_canvas(&format!("{stem}-panels.png"), &c))
+                sheet(&plots)
+                    .and_then(|c| files::download_canvas(&format!("{stem}-panels.png"), &c))
             } else {
                 match plots.iter().find(|(id, _)| *id == choice.as_str()) {
                     Some((id, name)) => match files::canvas_by_id(id) {
@@ -132,14 +137,22 @@ pub fn export_bar(props: &StateCommandProps) -> Html {
         let (state, report) = (state.clone(), report.clone());
         Callback::from(move |_| {
             let text = export::curves_csv(&state);
-            report(files::download_bytes(&format!("{}-curves.csv", export::stem(&state)), "text/csv", text.as_bytes()));
+            report(files::download_bytes(
+                &format!("{}-curves.csv", export::stem(&state)),
+                "text/csv",
+                text.as_bytes(),
+            ));
         })
     };
     let on_json = {
         let (state, report) = (state.clone(), report.clone());
         Callback::from(move |_| {
             let text = export::curves_json(&state);
-            report(files::download_bytes(&format!("{}-curves.json", export::stem(&state)), "application/json", text.as_bytes()));
+            report(files::download_bytes(
+                &format!("{}-curves.json", export::stem(&state)),
+                "application/json",
+                text.as_bytes(),
+            ));
         })
     };
     let on_save = {
@@ -179,11 +192,15 @@ pub fn export_bar(props: &StateCommandProps) -> Html {
                                 d.dispatch(Action::SetRunning(false));
                                 commands.send(ToWorker::LoadModel(bytes));
                             }
-                            Err(why) => d.dispatch(Action::ShowError(format!("The model file was refused: {why}."))),
+                            Err(why) => d.dispatch(Action::ShowError(format!(
+                                "The model file was refused: {why}."
+                            ))),
                         }
                     }
                     Ok(None) => {}
-                    Err(e) => d.dispatch(Action::ShowError(format!("The model file was refused: {e}."))),
+                    Err(e) => d.dispatch(Action::ShowError(format!(
+                        "The model file was refused: {e}."
+                    ))),
                 }
             });
         })

@@ -93,7 +93,9 @@ fn deliver_a(d: UseReducerDispatcher<UiState>) -> impl Fn(Vec<FromWorker>) {
                 let name = crate::train::model_file::decode(&bytes)
                     .map(|p| crate::train::model_file::file_name(&p.header))
                     .unwrap_or_else(|_| "disentangle-lab-model.dlab".into());
-                if let Err(e) = super::files::download_bytes(&name, "application/octet-stream", &bytes) {
+                if let Err(e) =
+                    super::files::download_bytes(&name, "application/octet-stream", &bytes)
+                {
                     d.dispatch(Action::ShowError(format!("cannot save the model: {e}")));
                 }
             }
