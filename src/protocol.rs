@@ -49,6 +49,11 @@ pub enum ToWorker {
     /// Make the worker fail the way a lost GPU device makes wgpu fail (a panic), so tests can
     /// check that the page recovers. Never sent by the page itself.
     SimulateFailure(String),
+    /// Send the current model as a model file ([`FromWorker::ModelFile`]).
+    SaveModel,
+    /// Replace the current model by the one in this model file (training pauses); answered
+    /// by [`FromWorker::ModelLoaded`] or [`FromWorker::ModelRefused`].
+    LoadModel(#[serde(with = "crate::io::b64")] Vec<u8>),
 }
 
 /// What the page learns about the WebGPU adapter.
@@ -121,6 +126,17 @@ pub enum FromWorker {
     /// The worker panicked (a lost GPU device, a bug): it is unusable, and the page restarts
     /// it. Sent by the worker's panic hook.
     Crashed(String),
+    /// The current model as a model file (`.dlab`, see `train::model_file`).
+    ModelFile(#[serde(with = "crate::io::b64")] Vec<u8>),
+    /// A model file was loaded: training continues from `step` with `config`.
+    ModelLoaded {
+        /// The configuration saved with the model (the page's controls take it over).
+        config: Box<TrainConfig>,
+        /// The step the model was saved at.
+        step: u64,
+    },
+    /// A model file was refused; the message says why. The current model is unchanged.
+    ModelRefused(String),
 }
 
 #[cfg(test)]
@@ -139,10 +155,19 @@ mod tests {
             }),
             ToWorker::Step(1),
             ToWorker::Measure(MetricRequest::ChenMig),
+            ToWorker::SaveModel,
+            ToWorker::LoadModel(vec![0, 1, 2, 250, 255]),
         ];
         for m in msgs {
             let s = serde_json::to_string(&m).unwrap();
             assert_eq!(serde_json::from_str::<ToWorker>(&s).unwrap(), m);
         }
+        let file = FromWorker::ModelFile(b"DLABMODL".to_vec());
+        let s = serde_json::to_string(&file).unwrap();
+        assert_eq!(
+            s, r#"{"ModelFile":"RExBQk1PREw="}"#,
+            "bytes travel as base64"
+        );
+        assert_eq!(serde_json::from_str::<FromWorker>(&s).unwrap(), file);
     }
 }

@@ -203,3 +203,87 @@ fn ivae_runs_report_mcc_and_pinwheel_runs_report_the_divergence() {
         .unwrap()
         .contains("mixture"));
 }
+
+#[test]
+fn save_model_then_load_model_trains_on_from_the_saved_step() {
+    let model = temp("saved.dlab");
+    let first = train_json(
+        &[
+            "--dataset",
+            "pinwheel",
+            "--model",
+            "vae",
+            "--steps",
+            "150",
+            "--seed",
+            "4",
+            "--save-model",
+            model.to_str().unwrap(),
+        ],
+        "first.json",
+    );
+    let bytes = std::fs::read(&model).unwrap();
+    assert_eq!(&bytes[..8], b"DLABMODL");
+    let more = train_json(
+        &["--load-model", model.to_str().unwrap(), "--steps", "20"],
+        "more.json",
+    );
+    assert_eq!(more["start_step"], 150);
+    assert_eq!(more["steps"], 170);
+    assert_eq!(
+        more["settings"], first["settings"],
+        "the file's settings are used"
+    );
+    let loss = more["loss"].as_array().unwrap();
+    assert_eq!(loss.len(), 20);
+    // The loaded model is the trained one: it starts near where the first run ended, far
+    // below a fresh model's first loss.
+    let fresh_first = first["loss"][0].as_f64().unwrap();
+    let trained_last = first["loss"][149].as_f64().unwrap();
+    let resumed = loss[0].as_f64().unwrap();
+    assert!(
+        (resumed - trained_last).abs() < (fresh_first - trained_last).abs() / 2.0,
+        "resumed at {resumed}, trained {trained_last}, fresh {fresh_first}"
+    );
+}
+
+#[test]
+fn save_model_files_that_are_corrupt_or_foreign_are_refused_with_a_message() {
+    let model = temp("to-corrupt.dlab");
+    train_json(
+        &["--steps", "5", "--save-model", model.to_str().unwrap()],
+        "to-corrupt.json",
+    );
+    let mut bytes = std::fs::read(&model).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    let corrupt = temp("corrupt.dlab");
+    std::fs::write(&corrupt, &bytes).unwrap();
+    let foreign = temp("foreign.dlab");
+    std::fs::write(&foreign, b"{\"not\": \"a model\"}").unwrap();
+    for (file, needle) in [
+        (&corrupt, "damaged"),
+        (&foreign, "not a Disentangle Lab model file"),
+    ] {
+        let out = bin()
+            .args(["train", "--steps", "1", "--load-model"])
+            .arg(file)
+            .arg("--out")
+            .arg(temp("refused.json"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{err}");
+    }
+    // Settings come from the file: a flag that would change the model is refused.
+    let out = bin()
+        .args(["train", "--steps", "1", "--dataset", "ivae", "--load-model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(temp("refused.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dataset"));
+}

@@ -8,6 +8,8 @@ mod bridge;
 mod components;
 mod draw;
 mod draw_metrics;
+mod export;
+mod files;
 mod state;
 
 /// Mounts the page on `<body>`.

@@ -44,6 +44,8 @@ pub struct UiState {
     pub applied_weights: Option<Weights>,
     /// Latest error message, shown until dismissed or a reset.
     pub error: Option<String>,
+    /// Latest confirmation (e.g. a model was loaded), shown until dismissed or a reset.
+    pub info: Option<String>,
     /// The data set's preview.
     pub preview: Option<Preview>,
     /// In-page benchmark figures, and whether it has finished.
@@ -162,6 +164,7 @@ impl Default for UiState {
             posterior: None,
             applied_weights: None,
             error: None,
+            info: None,
             view_dims: (0, 1),
             preview: None,
             traversal: None,
@@ -199,6 +202,8 @@ pub enum Action {
     ShowError(String),
     /// The user dismissed the message.
     DismissError,
+    /// The user dismissed the confirmation.
+    DismissInfo,
     /// The user chose which latent dimensions to plot.
     SetViewDims(usize, usize),
     /// A benchmark was started: clear old figures.
@@ -235,6 +240,27 @@ impl UiState {
                     ignored.join("; ")
                 )
             }),
+            ..Self::default()
+        }
+    }
+
+    /// The state to open with: the URL's fragment when it has one (a share link wins),
+    /// otherwise the link saved by the last visit (`stored`). A stored link the page cannot
+    /// fully use is ignored, with a message, rather than half-applied.
+    pub fn initial(fragment: &str, stored: Option<&str>) -> Self {
+        let stored = stored.map(str::trim).filter(|s| !s.is_empty());
+        let Some(stored) = stored.filter(|_| fragment.trim_start_matches('#').is_empty()) else {
+            return Self::from_link(fragment);
+        };
+        let (_, ignored) = share::decode(stored);
+        if ignored.is_empty() {
+            return Self::from_link(stored);
+        }
+        Self {
+            error: Some(format!(
+                "The settings saved by your last visit could not be used and were ignored ({}); the defaults are shown.",
+                ignored.join("; ")
+            )),
             ..Self::default()
         }
     }
@@ -369,6 +395,28 @@ impl Reducible for UiState {
                             s.version += 1;
                         }
                         FromWorker::MetricProgress(p) => s.metrics.progress = Some(p),
+                        // Downloaded by the bridge's owner as it arrives (see components).
+                        FromWorker::ModelFile(_) => {}
+                        FromWorker::ModelLoaded { config, step } => {
+                            let k = config.latents;
+                            if s.view_dims.0 >= k || s.view_dims.1 >= k {
+                                s.view_dims = (0, 1.min(k - 1));
+                            }
+                            s.config = *config;
+                            s.clear_run();
+                            s.step = step;
+                            s.running = false;
+                            s.error = None;
+                            s.lesson = None;
+                            s.info = Some(format!(
+                                "Model loaded: {} on {}, trained for {step} steps. Press Start to train on.",
+                                s.config.model.label(),
+                                s.config.dataset.key()
+                            ));
+                        }
+                        FromWorker::ModelRefused(why) => {
+                            s.error = Some(format!("The model file was refused: {why}."));
+                        }
                     }
                 }
             }
@@ -390,9 +438,11 @@ impl Reducible for UiState {
             Action::ClearRun => {
                 s.clear_run();
                 s.error = None;
+                s.info = None;
             }
             Action::ShowError(e) => s.error = Some(e),
             Action::DismissError => s.error = None,
+            Action::DismissInfo => s.info = None,
             Action::StartBench => s.bench = (Vec::new(), false),
             Action::SetLesson(l) => s.lesson = l,
             Action::SetCompare(o) => {

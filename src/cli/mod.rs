@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train a model and write its curves and settings as JSON.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Render procedural dSprites images.
     #[command(subcommand)]
     Dsprites(data::DspritesCmd),
@@ -46,7 +46,7 @@ pub fn main_with_args(args: Vec<String>) -> i32 {
         Err(e) => return usage_error(e, &args),
     };
     let result = match cli.command {
-        Command::Train(a) => train::run_train(a),
+        Command::Train(a) => train::run_train(*a),
         Command::Bench(a) => bench::run_bench(a),
         Command::Dsprites(c) => data::run_dsprites(c),
         Command::Data(c) => data::run_data(c),

@@ -14,7 +14,7 @@ use crate::objective::TermName;
 use crate::train::config::prior_by_name;
 use crate::train::evaluate::{final_metrics, Codes, GroundTruth};
 use crate::train::{
-    backend, BackendChoice, DatasetKind, ModelKind, TermCurves, TrainConfig, Trainer,
+    backend, model_file, BackendChoice, DatasetKind, ModelKind, TermCurves, TrainConfig, Trainer,
 };
 
 /// Flags of `train`; unset ones take [`TrainConfig::default`]'s values.
@@ -60,9 +60,17 @@ pub struct TrainArgs {
     /// whole data set (or subset) as .npy files into this folder.
     #[arg(long)]
     pub export_codes: Option<PathBuf>,
-    /// Number of optimisation steps.
+    /// Number of optimisation steps (taken after the loaded model's, with --load-model).
     #[arg(long)]
     pub steps: u64,
+    /// Save the trained model with its settings as a model file (.dlab), which the page and
+    /// --load-model read.
+    #[arg(long)]
+    pub save_model: Option<PathBuf>,
+    /// Start from a saved model file: its settings are used (only --alpha, --beta, --gamma
+    /// and --lr may change them) and training goes on from its step.
+    #[arg(long)]
+    pub load_model: Option<PathBuf>,
     /// Seed of data, initialisation and sampling.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -109,22 +117,63 @@ impl TrainArgs {
     }
 }
 
+/// Builds the trainer: fresh from the flags, or from `--load-model` with the flags that may
+/// change a saved model's settings (weights, learning rate) applied.
+fn build_trainer(args: &TrainArgs, device: &burn::prelude::Device) -> Result<Trainer, String> {
+    let Some(path) = &args.load_model else {
+        let config = args.config()?;
+        config.validate()?;
+        return Trainer::new(config, device);
+    };
+    let fixed = [
+        ("--dataset", args.dataset.is_some()),
+        ("--subset", args.subset.is_some()),
+        ("--model", args.model.is_some()),
+        ("--batch", args.batch.is_some()),
+        ("--latents", args.latents.is_some()),
+        ("--prior", args.prior.is_some()),
+        ("--estimator", args.estimator.is_some()),
+        ("--divergence", args.divergence.is_some()),
+        ("--seed", args.seed.is_some()),
+    ];
+    let given: Vec<&str> = fixed.iter().filter(|f| f.1).map(|f| f.0).collect();
+    if !given.is_empty() {
+        return Err(format!(
+            "--load-model takes the model's settings from the file; drop {}",
+            given.join(", ")
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut trainer =
+        model_file::load(&bytes, device).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut weights = trainer.config().weights;
+    weights.alpha = args.alpha.unwrap_or(weights.alpha);
+    weights.beta = args.beta.unwrap_or(weights.beta);
+    weights.gamma = args.gamma.unwrap_or(weights.gamma);
+    trainer.set_weights(weights)?;
+    if let Some(lr) = args.lr {
+        trainer.set_lr(lr)?;
+    }
+    Ok(trainer)
+}
+
 /// Runs `train`.
 pub fn run_train(args: TrainArgs) -> CliResult {
-    let config = args.config()?;
-    config.validate()?;
     if args.readback_every == 0 {
         return Err("--readback-every must be at least 1".into());
     }
     let device = pollster::block_on(backend::device_for(args.backend))?;
-    let mut trainer = Trainer::new(config.clone(), &device)?;
+    let mut trainer = build_trainer(&args, &device)?;
+    let config = trainer.config().clone();
+    let first = trainer.step_count();
+    let last = first + args.steps;
     let mut curves = TermCurves::default();
     let start = Instant::now();
     let mut error = None;
-    while trainer.step_count() < args.steps {
+    while trainer.step_count() < last {
         trainer.step();
         let done = trainer.step_count();
-        if done.is_multiple_of(args.readback_every) || done == args.steps {
+        if (done - first).is_multiple_of(args.readback_every) || done == last {
             match pollster::block_on(trainer.snapshot(0)) {
                 Ok(s) => curves.extend(&s.curves),
                 Err(e) => {
@@ -135,6 +184,7 @@ pub fn run_train(args: TrainArgs) -> CliResult {
         }
     }
     let seconds = start.elapsed().as_secs_f64();
+    let taken = trainer.step_count() - first;
     let terms: serde_json::Map<String, serde_json::Value> = trainer
         .term_names()
         .iter()
@@ -158,16 +208,21 @@ pub fn run_train(args: TrainArgs) -> CliResult {
         "settings": config,
         "backend": args.backend.key(),
         "steps": trainer.step_count(),
+        "start_step": first,
         "loss": curves.get(TermName::Loss).unwrap_or_default(),
         "terms": terms,
         "metrics": metrics,
         "seconds": seconds,
-        "steps_per_second": trainer.step_count() as f64 / seconds.max(1e-9),
+        "steps_per_second": taken as f64 / seconds.max(1e-9),
         "error": error,
     });
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
     std::fs::write(&args.out, text)
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    if let (Some(path), None) = (&args.save_model, &error) {
+        let bytes = pollster::block_on(model_file::save(&trainer))?;
+        std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     match error {
         Some(e) => Err(e),
         None => Ok(()),

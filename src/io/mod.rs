@@ -3,6 +3,7 @@
 //! The byte-level parsers/serialisers (`npy`, `csv`) have no file-system access and compile
 //! for wasm32; the path-based helpers here are for the native CLI and tests.
 
+pub mod b64;
 pub mod csv;
 pub mod npy;
 

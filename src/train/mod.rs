@@ -16,6 +16,7 @@ pub mod metric_job;
 pub mod metric_report;
 #[cfg(feature = "train")]
 pub mod model;
+pub mod model_file;
 pub mod preview;
 pub mod share;
 pub mod snapshot;

@@ -64,6 +64,15 @@ struct Critic {
     optim: ModuleOptimizer,
 }
 
+/// What a model file holds: the model and, for FactorVAE, its discriminator.
+#[derive(Module, Debug)]
+pub(crate) struct SavedModel {
+    /// Encoder, decoder and iVAE's prior.
+    pub model: TrainModel,
+    /// FactorVAE's discriminator.
+    pub disc: Option<Discriminator>,
+}
+
 /// The state last seen to be finite, to roll back to.
 struct GoodState {
     model: TrainModel,
@@ -386,6 +395,31 @@ impl Trainer {
     /// The trainable model (for evaluation).
     pub(crate) fn model_ref(&self) -> &TrainModel {
         self.model()
+    }
+
+    /// A copy of what a model file saves (see [`super::model_file`]).
+    pub(crate) fn saved_model(&self) -> SavedModel {
+        SavedModel {
+            model: self.model().clone(),
+            disc: self.critic.as_ref().map(|c| c.disc.clone()),
+        }
+    }
+
+    /// Puts loaded parameters in place at step `step`; the optimisers start afresh and the
+    /// loaded state becomes the one to roll back to.
+    pub(crate) fn restore(&mut self, saved: SavedModel, step: u64) {
+        self.model = Some(saved.model);
+        if let (Some(critic), Some(disc)) = (self.critic.as_mut(), saved.disc) {
+            critic.disc = disc;
+        }
+        self.step = step;
+        self.pending.clear();
+        self.last_good = GoodState {
+            model: self.model().clone(),
+            optim: self.optim.clone(),
+            critic: self.critic.clone(),
+            step,
+        };
     }
 
     /// The fixed shown points (encoder inputs) and their labels.

@@ -7,6 +7,7 @@
 
 mod adapter;
 mod bench;
+mod export;
 mod metrics;
 
 use std::cell::RefCell;
@@ -40,6 +41,10 @@ struct Control {
     bench: bool,
     /// Measurements the page asked for, not yet handed to the scheduler.
     measure: Vec<crate::train::metric_report::MetricRequest>,
+    /// The page asked for the model as a file.
+    save_model: bool,
+    /// A model file to load, once a device is ready.
+    load_model: Option<Vec<u8>>,
     inbox: Vec<ToWorker>,
 }
 
@@ -145,6 +150,14 @@ fn drain_inbox(control: &Rc<RefCell<Control>>, trainer: &mut Option<Trainer>) {
             ToWorker::SimulateFailure(msg) => panic!("{msg}"),
             ToWorker::Measure(r) => {
                 c.measure.push(r);
+                Ok(())
+            }
+            ToWorker::SaveModel => {
+                c.save_model = true;
+                Ok(())
+            }
+            ToWorker::LoadModel(bytes) => {
+                c.load_model = Some(bytes);
                 Ok(())
             }
             ToWorker::SetDelay(ms) => {
@@ -300,6 +313,18 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
                 ))),
             }
         }
+        if let Some(t) = export::load_if_sent(&control, device.as_ref()) {
+            config = t.config().clone();
+            if let Ok(p) = crate::train::preview::preview(&config) {
+                post(&FromWorker::Preview(p));
+            }
+            trainer = Some(t);
+            measures.reset();
+            post(&FromWorker::Running(false));
+            report(&mut trainer, &mut last_report, &mut kl_per_latent).await;
+            last_traversal = f64::NEG_INFINITY;
+        }
+        export::save_if_asked(&control, trainer.as_ref()).await;
         let (running, steps_left, delay) = {
             let c = control.borrow();
             (c.running, c.steps_left, c.delay_ms)

@@ -2,6 +2,7 @@
 
 mod compare;
 mod controls;
+mod export;
 mod metrics;
 mod panels;
 
@@ -12,7 +13,7 @@ use yew::prelude::*;
 
 use super::bridge::Bridge;
 use super::state::{Action, UiState, MAX_RESTARTS};
-use crate::protocol::{BackendRequest, ToWorker};
+use crate::protocol::{BackendRequest, FromWorker, ToWorker};
 use crate::train::compare::CompareOverrides;
 use crate::train::{BackendChoice, DatasetKind, TrainConfig};
 
@@ -83,6 +84,38 @@ impl Commands {
 /// How many steps run A may lead run B before the page pauses A until B catches up.
 const LOCKSTEP_LEAD: u64 = 100;
 
+/// Where the last configuration is kept between visits (its share link).
+pub const STORAGE_KEY: &str = "disentangle-lab:link";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Delivers run A's messages to the reducer; a model file is downloaded as it arrives (a
+/// side effect, so it stays out of the reducer).
+fn deliver_a(d: UseReducerDispatcher<UiState>) -> impl Fn(Vec<FromWorker>) {
+    move |msgs: Vec<FromWorker>| {
+        let (files, rest): (Vec<_>, Vec<_>) = msgs
+            .into_iter()
+            .partition(|m| matches!(m, FromWorker::ModelFile(_)));
+        for m in files {
+            if let FromWorker::ModelFile(bytes) = m {
+                let name = crate::train::model_file::decode(&bytes)
+                    .map(|p| crate::train::model_file::file_name(&p.header))
+                    .unwrap_or_else(|_| "disentangle-lab-model.dlab".into());
+                if let Err(e) =
+                    super::files::download_bytes(&name, "application/octet-stream", &bytes)
+                {
+                    d.dispatch(Action::ShowError(format!("cannot save the model: {e}")));
+                }
+            }
+        }
+        if !rest.is_empty() {
+            d.dispatch(Action::Worker(rest));
+        }
+    }
+}
+
 /// The whole page.
 #[function_component(App)]
 pub fn app() -> Html {
@@ -90,9 +123,11 @@ pub fn app() -> Html {
         let hash = web_sys::window()
             .and_then(|w| w.location().hash().ok())
             .unwrap_or_default();
-        UiState::from_link(&hash)
+        let stored = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+        UiState::initial(&hash, stored.as_deref())
     });
-    // Keep the URL in step with the settings, so the address bar is always a share link.
+    // Keep the URL in step with the settings, so the address bar is always a share link,
+    // and remember them for the next visit.
     {
         let link = state.link();
         use_effect_with(link, |link| {
@@ -104,6 +139,9 @@ pub fn app() -> Html {
                         Some(&format!("#{link}")),
                     );
                 }
+            }
+            if let Some(s) = storage() {
+                let _ = s.set_item(STORAGE_KEY, link);
             }
         });
     }
@@ -122,8 +160,7 @@ pub fn app() -> Html {
         let compare = state.compare.as_ref().map(|b| b.overrides);
         let dispatcher_b = state.dispatcher();
         use_memo((), move |_| {
-            let deliver = move |msgs| dispatcher.dispatch(Action::Worker(msgs));
-            match Bridge::spawn(deliver) {
+            match Bridge::spawn(deliver_a(dispatcher)) {
                 Ok(b) => {
                     b.send(&ToWorker::SetBackend(request));
                     let commands = Commands {
@@ -165,8 +202,7 @@ pub fn app() -> Html {
                 _ => BackendChoice::Ndarray,
             };
             let request = BackendRequest::Use(cpu);
-            let d = state.dispatcher();
-            match Bridge::spawn(move |msgs| d.dispatch(Action::Worker(msgs))) {
+            match Bridge::spawn(deliver_a(state.dispatcher())) {
                 Ok(b) => {
                     state.dispatch(Action::SetBackendRequest(request));
                     state.dispatch(Action::ClearRunKeepMessage);
@@ -204,6 +240,10 @@ pub fn app() -> Html {
         let d = state.dispatcher();
         Callback::from(move |_| d.dispatch(Action::DismissError))
     };
+    let dismiss_info = {
+        let d = state.dispatcher();
+        Callback::from(move |_| d.dispatch(Action::DismissInfo))
+    };
     let on_large = {
         let d = state.dispatcher();
         Callback::from(move |e: Event| {
@@ -223,6 +263,7 @@ pub fn app() -> Html {
                     <input type="checkbox" id="large-text" checked={state.large_text} onchange={on_large} />{" Large text"}
                 </label>
                 <panels::BackendBadge state={state.clone()} commands={commands.clone()} />
+                <export::ExportBar state={state.clone()} commands={commands.clone()} />
             </header>
             if worker_missing {
                 <div class="notice error" role="alert">{"The training worker could not start: this browser may block web workers."}</div>
@@ -231,6 +272,12 @@ pub fn app() -> Html {
                 <div id="error" class="notice error" role="alert">
                     <span>{err}</span>
                     <button class="dismiss" onclick={dismiss} aria-label="Dismiss message">{"×"}</button>
+                </div>
+            }
+            if let Some(info) = state.info.clone() {
+                <div id="info" class="notice info" role="status">
+                    <span>{info}</span>
+                    <button class="dismiss" onclick={dismiss_info} aria-label="Dismiss message">{"×"}</button>
                 </div>
             }
             if let Some(lesson) = state.lesson {
