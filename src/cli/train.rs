@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::CliResult;
 use crate::data::subset::DspritesSubset;
+use crate::model::kinds::ImageNet;
 use crate::io::npy::{to_npy_bytes, NpyValues};
 use crate::objective::kinds::Divergence;
 use crate::objective::kinds::Estimator;
@@ -47,6 +48,12 @@ pub struct TrainArgs {
     /// Latent dimension.
     #[arg(long)]
     pub latents: Option<usize>,
+    /// Hidden widths of the MLPs, e.g. `256,256`.
+    #[arg(long, value_delimiter = ',')]
+    pub hidden: Option<Vec<usize>>,
+    /// dSprites network (conv, mlp); both use a Bernoulli likelihood.
+    #[arg(long, value_parser = ImageNet::parse)]
+    pub net: Option<ImageNet>,
     /// Prior of the DD objective (normal, anisotropic, student-t, mixture).
     #[arg(long, value_parser = ["normal", "anisotropic", "student-t", "mixture"])]
     pub prior: Option<String>,
@@ -99,8 +106,9 @@ impl TrainArgs {
             latents,
             seed: self.seed.unwrap_or(d.seed),
             subset: self.subset.clone().unwrap_or(d.subset),
-            hidden: d.hidden,
+            hidden: self.hidden.clone().unwrap_or(d.hidden),
             conv: d.conv,
+            image_net: self.net.unwrap_or(d.image_net),
             ivae: d.ivae,
             prior,
             estimator: self.estimator.unwrap_or(d.estimator),
@@ -118,22 +126,8 @@ pub fn run_train(args: TrainArgs) -> CliResult {
     }
     let device = pollster::block_on(backend::device_for(args.backend))?;
     let mut trainer = Trainer::new(config.clone(), &device)?;
-    let mut curves = TermCurves::default();
     let start = Instant::now();
-    let mut error = None;
-    while trainer.step_count() < args.steps {
-        trainer.step();
-        let done = trainer.step_count();
-        if done.is_multiple_of(args.readback_every) || done == args.steps {
-            match pollster::block_on(trainer.snapshot(0)) {
-                Ok(s) => curves.extend(&s.curves),
-                Err(e) => {
-                    error = Some(e.to_string());
-                    break;
-                }
-            }
-        }
-    }
+    let (curves, error) = train_steps(&mut trainer, args.steps, args.readback_every);
     let seconds = start.elapsed().as_secs_f64();
     let terms: serde_json::Map<String, serde_json::Value> = trainer
         .term_names()
@@ -172,6 +166,28 @@ pub fn run_train(args: TrainArgs) -> CliResult {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// Trains until `steps` steps are done, reading the loss terms back every `readback_every`
+/// steps (and after the last one). Returns the curves and, if training stopped early (a
+/// non-finite loss, a failed readback), why.
+pub fn train_steps(
+    trainer: &mut Trainer,
+    steps: u64,
+    readback_every: u64,
+) -> (TermCurves, Option<String>) {
+    let mut curves = TermCurves::default();
+    while trainer.step_count() < steps {
+        trainer.step();
+        let done = trainer.step_count();
+        if done.is_multiple_of(readback_every.max(1)) || done == steps {
+            match pollster::block_on(trainer.snapshot(0)) {
+                Ok(s) => curves.extend(&s.curves),
+                Err(e) => return (curves, Some(e.to_string())),
+            }
+        }
+    }
+    (curves, None)
 }
 
 fn parse_estimator(s: &str) -> Result<Estimator, String> {
