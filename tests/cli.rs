@@ -208,7 +208,15 @@ fn ivae_runs_report_mcc_and_pinwheel_runs_report_the_divergence() {
 fn reproduce_quick_writes_the_results_page_and_plots() {
     let dir = temp("reproduce");
     let out = bin()
-        .args(["reproduce", "--quick", "--seeds", "1", "--only", "d,f", "--out"])
+        .args([
+            "reproduce",
+            "--quick",
+            "--seeds",
+            "1",
+            "--only",
+            "d,f",
+            "--out",
+        ])
         .arg(&dir)
         .output()
         .unwrap();

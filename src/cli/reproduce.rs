@@ -191,7 +191,11 @@ pub fn run_reproduce(args: ReproduceArgs) -> CliResult {
         let text = page(&args, &done, start.elapsed().as_secs_f64(), complete);
         std::fs::write(&md, text).map_err(|e| format!("cannot write {}: {e}", md.display()))?;
     }
-    println!("wrote {} and its plots in {}", md.display(), plots.display());
+    println!(
+        "wrote {} and its plots in {}",
+        md.display(),
+        plots.display()
+    );
     Ok(())
 }
 
@@ -200,7 +204,7 @@ fn arms_b(quick: bool) -> Vec<Arm> {
     let (spec, steps, betas) = if quick {
         ("scales:0-5,orients:10,stride:8", 300, vec![4.0])
     } else {
-        ("scales:0-5,orients:10,stride:4", 1500, vec![4.0, 8.0])
+        ("scales:0-5,orients:10,stride:4", 1000, vec![4.0, 8.0])
     };
     let subset: DspritesSubset = spec.parse().unwrap_or_else(|_| DspritesSubset::default());
     let base = TrainConfig {
@@ -237,7 +241,7 @@ fn arms_b(quick: bool) -> Vec<Arm> {
 
 /// (d): DD with the mixture prior, (β = 1, α = 0) vs (β = 0, α = 1), full batch.
 fn arms_d(quick: bool) -> Vec<Arm> {
-    let lengths: &[u64] = if quick { &[300] } else { &[500, 2000] };
+    let lengths: &[u64] = if quick { &[300] } else { &[500, 1500] };
     let base = TrainConfig {
         dataset: DatasetKind::Pinwheel,
         model: ModelKind::Dd,
@@ -451,9 +455,7 @@ fn section_b(results: &[ArmResults], png: &Path) -> Result<Section, String> {
         ));
         series[0].points.push((beta, vae.metric("mig")));
         series[1].points.push((beta, tc.metric("mig")));
-        recon_series[0]
-            .points
-            .push((beta, vae.values(|x| x.recon)));
+        recon_series[0].points.push((beta, vae.values(|x| x.recon)));
         recon_series[1].points.push((beta, tc.values(|x| x.recon)));
     }
     plot::write_png(png, (1200, 480), |root| {
@@ -525,7 +527,7 @@ fn section_d(results: &[ArmResults], png: &Path) -> Result<Section, String> {
         first.lr
     );
     md.push_str(
-        "| steps | objective | D(q(z), p(z)) | reconstruction (nats) | σ of q(z|x) | s / run |\n",
+        "| steps | objective | D(q(z), p(z)) | reconstruction (nats) | σ of q(z\\|x) | s / run |\n",
     );
     md.push_str("|---:|---|---:|---:|---:|---:|\n");
     for r in results {
@@ -693,7 +695,11 @@ fn section_f(results: &[ArmResults], png: &Path, seeds: u64) -> Result<Section, 
             Some(metrics::mcc(&s, &x, CorrMethod::Pearson).ok()?.mcc)
         })
         .collect();
-    let _ = writeln!(md, "| observations x (no model) | {} | – | – | – |", pm(&raw));
+    let _ = writeln!(
+        md,
+        "| observations x (no model) | {} | – | – | – |",
+        pm(&raw)
+    );
     let find = |m: ModelKind| results.iter().find(|r| r.arm.config.model == m);
     let (ivae_mcc, vae_mcc) = match (find(ModelKind::Ivae), find(ModelKind::Vae)) {
         (Some(i), Some(v)) => (i.metric("mcc"), v.metric("mcc")),
@@ -729,7 +735,11 @@ fn section_f(results: &[ArmResults], png: &Path, seeds: u64) -> Result<Section, 
             }),
         )
     })?;
-    let _ = writeln!(md, "\n![MCC of iVAE, VAE and x](results/{})\n", file_name(png));
+    let _ = writeln!(
+        md,
+        "\n![MCC of iVAE, VAE and x](results/{})\n",
+        file_name(png)
+    );
     let measured = format!("iVAE {mi:.3} vs VAE {mv:.3} (gap {:.3})", mi - mv);
     let _ = writeln!(
         md,

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::CliResult;
 use crate::data::subset::DspritesSubset;
-use crate::model::kinds::ImageNet;
 use crate::io::npy::{to_npy_bytes, NpyValues};
+use crate::model::kinds::ImageNet;
 use crate::objective::kinds::Divergence;
 use crate::objective::kinds::Estimator;
 use crate::objective::TermName;
