@@ -287,3 +287,65 @@ fn save_model_files_that_are_corrupt_or_foreign_are_refused_with_a_message() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--dataset"));
 }
+
+#[test]
+fn reproduce_quick_writes_the_results_page_and_plots() {
+    let dir = temp("reproduce");
+    let out = bin()
+        .args([
+            "reproduce",
+            "--quick",
+            "--seeds",
+            "1",
+            "--only",
+            "d,f",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(dir.join("results.md")).unwrap();
+    for png in ["d.png", "f.png"] {
+        let bytes = std::fs::read(dir.join("results").join(png)).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG", "{png}");
+        assert!(md.contains(&format!("](results/{png})")), "{png} linked");
+    }
+    assert!(!dir.join("results").join("b.png").exists());
+    assert!(md.contains("quick smoke run"));
+    // The summary table: a header, a rule and one row per claim run, each with a verdict.
+    let summary: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("## Summary"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(summary.len(), 4, "{summary:?}");
+    assert!(summary[2].starts_with("| (d) ") && summary[3].starts_with("| (f) "));
+    for row in &summary[2..] {
+        assert!(
+            row.ends_with("**holds** |") || row.ends_with("**does not hold** |"),
+            "{row}"
+        );
+    }
+    // Each claim's table has one row per arm, every cell of the metric a `mean ± std`.
+    let rows_with = |header: &str| -> Vec<String> {
+        md.lines()
+            .skip_while(|l| !l.starts_with(header))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(str::to_string)
+            .collect()
+    };
+    let d = rows_with("| steps | objective | D(q(z), p(z))");
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert!(d.iter().all(|r| r.matches(" ± ").count() >= 3), "{d:?}");
+    let f = rows_with("| model | MCC (samples)");
+    assert_eq!(f.len(), 3, "iVAE, VAE and the observations: {f:?}");
+    assert!(f[0].starts_with("| iVAE |") && f[1].starts_with("| VAE |"));
+    assert!(f.iter().all(|r| r.contains(" ± ")), "{f:?}");
+}

@@ -4,6 +4,8 @@
 pub mod bench;
 pub mod data;
 pub mod metrics;
+pub mod plot;
+pub mod reproduce;
 pub mod train;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -36,6 +38,9 @@ pub enum Command {
     /// Compute disentanglement metrics from exported codes.
     #[command(subcommand)]
     Metrics(metrics::MetricsCmd),
+    /// Reproduce the claims of lessons (b), (d) and (f) over several seeds: docs/results.md
+    /// with tables (mean ± std) and PNG plots.
+    Reproduce(reproduce::ReproduceArgs),
 }
 
 /// Parses the command line and runs it; returns the process exit code.
@@ -51,6 +56,7 @@ pub fn main_with_args(args: Vec<String>) -> i32 {
         Command::Dsprites(c) => data::run_dsprites(c),
         Command::Data(c) => data::run_data(c),
         Command::Metrics(c) => metrics::run_metrics(c),
+        Command::Reproduce(a) => reproduce::run_reproduce(a),
     };
     match result {
         Ok(()) => 0,

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::CliResult;
 use crate::data::subset::DspritesSubset;
 use crate::io::npy::{to_npy_bytes, NpyValues};
+use crate::model::kinds::ImageNet;
 use crate::objective::kinds::Divergence;
 use crate::objective::kinds::Estimator;
 use crate::objective::TermName;
@@ -47,6 +48,12 @@ pub struct TrainArgs {
     /// Latent dimension.
     #[arg(long)]
     pub latents: Option<usize>,
+    /// Hidden widths of the MLPs, e.g. `256,256`.
+    #[arg(long, value_delimiter = ',')]
+    pub hidden: Option<Vec<usize>>,
+    /// dSprites network (conv, mlp); both use a Bernoulli likelihood.
+    #[arg(long, value_parser = ImageNet::parse)]
+    pub net: Option<ImageNet>,
     /// Prior of the DD objective (normal, anisotropic, student-t, mixture).
     #[arg(long, value_parser = ["normal", "anisotropic", "student-t", "mixture"])]
     pub prior: Option<String>,
@@ -107,8 +114,9 @@ impl TrainArgs {
             latents,
             seed: self.seed.unwrap_or(d.seed),
             subset: self.subset.clone().unwrap_or(d.subset),
-            hidden: d.hidden,
+            hidden: self.hidden.clone().unwrap_or(d.hidden),
             conv: d.conv,
+            image_net: self.net.unwrap_or(d.image_net),
             ivae: d.ivae,
             prior,
             estimator: self.estimator.unwrap_or(d.estimator),
@@ -166,23 +174,8 @@ pub fn run_train(args: TrainArgs) -> CliResult {
     let mut trainer = build_trainer(&args, &device)?;
     let config = trainer.config().clone();
     let first = trainer.step_count();
-    let last = first + args.steps;
-    let mut curves = TermCurves::default();
     let start = Instant::now();
-    let mut error = None;
-    while trainer.step_count() < last {
-        trainer.step();
-        let done = trainer.step_count();
-        if (done - first).is_multiple_of(args.readback_every) || done == last {
-            match pollster::block_on(trainer.snapshot(0)) {
-                Ok(s) => curves.extend(&s.curves),
-                Err(e) => {
-                    error = Some(e.to_string());
-                    break;
-                }
-            }
-        }
-    }
+    let (curves, error) = train_steps(&mut trainer, args.steps, args.readback_every);
     let seconds = start.elapsed().as_secs_f64();
     let taken = trainer.step_count() - first;
     let terms: serde_json::Map<String, serde_json::Value> = trainer
@@ -227,6 +220,30 @@ pub fn run_train(args: TrainArgs) -> CliResult {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// Trains until `steps` steps are done, reading the loss terms back every `readback_every`
+/// steps (and after the last one). Returns the curves and, if training stopped early (a
+/// non-finite loss, a failed readback), why.
+pub fn train_steps(
+    trainer: &mut Trainer,
+    steps: u64,
+    readback_every: u64,
+) -> (TermCurves, Option<String>) {
+    let mut curves = TermCurves::default();
+    let first = trainer.step_count();
+    let last = first + steps;
+    while trainer.step_count() < last {
+        trainer.step();
+        let done = trainer.step_count();
+        if (done - first).is_multiple_of(readback_every.max(1)) || done == last {
+            match pollster::block_on(trainer.snapshot(0)) {
+                Ok(s) => curves.extend(&s.curves),
+                Err(e) => return (curves, Some(e.to_string())),
+            }
+        }
+    }
+    (curves, None)
 }
 
 fn parse_estimator(s: &str) -> Result<Estimator, String> {

@@ -17,6 +17,9 @@ use crate::objective::gaussian;
 pub enum NetKind {
     /// MLPs with a Gaussian likelihood, for 2-D and other vector data.
     Mlp,
+    /// MLPs with a Bernoulli likelihood (the decoder outputs logits), for binary images
+    /// (Chen et al.'s dSprites MLP; much cheaper than the convolutions on a CPU).
+    MlpBernoulli,
     /// Convolutional networks with a Bernoulli likelihood, for 64×64 binary images.
     Conv(ConvSize),
 }
@@ -63,6 +66,8 @@ pub enum Decoder {
     Mlp(Mlp),
     /// Deconvolutional network to Bernoulli logits.
     Conv(ConvDecoder),
+    /// MLP to Bernoulli logits.
+    MlpLogits(Mlp),
 }
 
 /// Encoder q(z|x) = N(μ(x), diag σ²(x)), decoder p(x|z), and for Gaussian likelihoods the
@@ -94,7 +99,7 @@ impl VaeConfig {
     /// Builds the model on `device`.
     pub fn init(&self, device: &Device) -> Vae {
         let (encoder, decoder) = match self.net {
-            NetKind::Mlp => {
+            NetKind::Mlp | NetKind::MlpBernoulli => {
                 let enc = MlpConfig::new(
                     self.d_data + self.d_aux,
                     self.hidden.clone(),
@@ -103,10 +108,11 @@ impl VaeConfig {
                 let mut dec_hidden = self.hidden.clone();
                 dec_hidden.reverse();
                 let dec = MlpConfig::new(self.latents, dec_hidden, self.d_data);
-                (
-                    Encoder::Mlp(enc.init(device)),
-                    Decoder::Mlp(dec.init(device)),
-                )
+                let decoder = match self.net {
+                    NetKind::MlpBernoulli => Decoder::MlpLogits(dec.init(device)),
+                    _ => Decoder::Mlp(dec.init(device)),
+                };
+                (Encoder::Mlp(enc.init(device)), decoder)
             }
             NetKind::Conv(size) => {
                 let (e, d) = conv::init(size, self.latents, device);
@@ -147,7 +153,7 @@ impl Vae {
     /// - `z`: `[batch, K]` → `[batch, D]`
     pub fn decode(&self, z: Tensor<2>) -> Tensor<2> {
         match &self.decoder {
-            Decoder::Mlp(m) => m.forward(z),
+            Decoder::Mlp(m) | Decoder::MlpLogits(m) => m.forward(z),
             Decoder::Conv(c) => c.forward(z),
         }
     }
@@ -174,6 +180,7 @@ impl Vae {
         match &self.decoder {
             Decoder::Mlp(m) => m.forward(z),
             Decoder::Conv(c) => burn::tensor::activation::sigmoid(c.forward(z)),
+            Decoder::MlpLogits(m) => burn::tensor::activation::sigmoid(m.forward(z)),
         }
     }
 
@@ -186,7 +193,7 @@ impl Vae {
     /// - `x`, `decoded`: `[batch, D]` → `[batch]`
     pub fn recon_nll(&self, x: Tensor<2>, decoded: Tensor<2>) -> Tensor<1> {
         let per_feature = match &self.decoder {
-            Decoder::Conv(_) => {
+            Decoder::Conv(_) | Decoder::MlpLogits(_) => {
                 let l = decoded; // [batch, D]
                 relu(l.clone()) - l.clone() * x + l.abs().neg().exp().log1p()
             }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::ivae::IvaeConfig;
 use crate::data::subset::DspritesSubset;
-use crate::model::kinds::ConvSize;
+use crate::model::kinds::{ConvSize, ImageNet};
 use crate::objective::kinds::{Divergence, Estimator};
 use crate::objective::priors::Prior;
 use crate::objective::Weights;
@@ -192,6 +192,8 @@ pub struct TrainConfig {
     pub subset: DspritesSubset,
     /// Convolutional network size (dSprites only).
     pub conv: ConvSize,
+    /// dSprites network: convolutions of size `conv`, or MLPs of widths `hidden`.
+    pub image_net: ImageNet,
     /// Source generator settings (iVAE data only).
     pub ivae: IvaeConfig,
     /// The prior p(z) of the DD objective.
@@ -215,6 +217,7 @@ impl Default for TrainConfig {
             seed: 0,
             subset: DspritesSubset::default(),
             conv: ConvSize::Small,
+            image_net: ImageNet::Conv,
             ivae: IvaeConfig::default(),
             prior: Prior::Normal,
             estimator: Estimator::Mss,

@@ -8,6 +8,7 @@ use super::config::{ModelKind, TrainConfig};
 use super::model::TrainModel;
 use super::snapshot::{Posterior, Snapshot, TermCurves};
 use super::source::{Batch, DataSource};
+use crate::model::kinds::ImageNet;
 use crate::model::vae::{NetKind, VaeConfig};
 use crate::objective::factor_vae::{self, Discriminator, DiscriminatorConfig};
 use crate::objective::ivae::ConditionalPriorConfig;
@@ -115,7 +116,10 @@ impl Trainer {
         device.seed(config.seed);
         let data = DataSource::load(&config, &device)?;
         let net = match config.dataset {
-            DatasetKind::Dsprites => NetKind::Conv(config.conv),
+            DatasetKind::Dsprites => match config.image_net {
+                ImageNet::Conv => NetKind::Conv(config.conv),
+                ImageNet::Mlp => NetKind::MlpBernoulli,
+            },
             _ => NetKind::Mlp,
         };
         let shown = data.shown(config.seed, &device);

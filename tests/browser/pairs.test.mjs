@@ -22,12 +22,13 @@ after(async () => {
 
 const MODELS = ['vae', 'beta-vae', 'beta-tcvae', 'factor-vae', 'dd', 'ivae'];
 const DATA = {
-  pinwheel: { link: 'data=pinwheel&batch=400&latents=2', cpu: 'ndarray', steps: 260, gpuSteps: 12 },
-  ivae: { link: 'data=ivae&batch=256&latents=2', cpu: 'ndarray', steps: 260, gpuSteps: 12 },
+  pinwheel: { link: 'data=pinwheel&batch=400&latents=2', cpu: 'ndarray', steps: 60, gpuSteps: 8 },
+  ivae: { link: 'data=ivae&batch=256&latents=2', cpu: 'ndarray', steps: 60, gpuSteps: 8 },
   // A small subset keeps the convolutions quick on the CPU in wasm.
   dsprites: { link: 'data=dsprites&batch=16&latents=4&subset=shapes:square.heart,scales:0.5,orients:2,stride:8', cpu: 'flex', steps: 8 },
 };
-// The canvases every run draws; the metric history needs two periodic measurements (200 steps).
+// The canvases every run draws (the metric history, which needs 200 steps, is checked in
+// metrics.test.mjs).
 const PANELS = ['#posterior-canvas', '#loss-canvas', '#terms-canvas', '#traversal-canvas'];
 
 const cases = [];
@@ -58,7 +59,7 @@ for (const c of cases) {
     await waitForStep(page, c.steps, 200_000);
     await page.click('#start'); // pause
     // Let the traversal drawn after the pause arrive.
-    await page.waitForTimeout(2_000);
+    await page.waitForTimeout(1_000);
     const last = await progress(page);
     assert.ok(last.loss < first.loss, `loss must fall: ${first.loss} (step ${first.step}) -> ${last.loss} (step ${last.step})`);
     for (const p of PANELS) {
@@ -69,12 +70,6 @@ for (const c of cases) {
     assert.ok(protocols.every((p) => p.length > 10), `every metric names its protocol: ${protocols}`);
     const want = { pinwheel: 'divergence_kl_p_q', ivae: 'mcc', dsprites: 'mig_dlib' }[c.data];
     assert.ok(keys.includes(want), `${want} is shown: ${keys}`);
-    if (c.steps >= 200) {
-      await page.waitForFunction(() => {
-        const c = document.querySelector('#metrics-canvas');
-        return c && c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0);
-      }, null, { timeout: 30_000 });
-    }
     const dir = `${await outDir()}/pairs`;
     await mkdir(dir, { recursive: true });
     await page.screenshot({ path: `${dir}/${c.data}-${c.model}-${c.backend}.png`, fullPage: true });
