@@ -206,7 +206,7 @@ pub fn loss_panel(props: &StateProps) -> Html {
             <p class="stats">
                 {"step "}<span id="step-count" data-step={s.step.to_string()}>{s.step}</span>
                 {" · loss "}<span id="loss-value" data-loss={last.map(|v| v.to_string())}>{last.map_or("–".into(), |v| format!("{v:.4}"))}</span>
-                {" · "}<span id="speed">{format!("{:.0} steps/s", s.steps_per_second)}</span>
+                {" · "}<span id="speed">{if s.steps_per_second < 10.0 { format!("{:.1} steps/s", s.steps_per_second) } else { format!("{:.0} steps/s", s.steps_per_second) }}</span>
             </p>
         </figure>
     }
