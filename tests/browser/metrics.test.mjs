@@ -106,10 +106,12 @@ test('A/B comparison: β-VAE against β-TCVAE on the same data and seed', { time
   const row = await page.$$eval('#compare-table tr[data-key="D(q(z), p(z))"] td.num', (tds) => tds.map((t) => t.textContent));
   assert.equal(row.length, 2, 'the divergence of A and B side by side');
   assert.ok(row.every((v) => Number.isFinite(Number(v))), `both measured: ${row}`);
-  // A slower B holds A back: the two runs are compared at about the same step.
+  // A slower B holds A back: the two runs are compared at about the same step. The page sees
+  // both steps through 40-ms snapshots, so A can overshoot the 100-step lead by a few slices
+  // (without the hold, A was >2,500 steps ahead here).
   const aStep = Number(await page.textContent('#step-count'));
   const bStep = Number(await page.getAttribute('#compare-b-step', 'data-step'));
-  assert.ok(Math.abs(aStep - bStep) <= 150, `A (${aStep}) and B (${bStep}) stay in step`);
+  assert.ok(Math.abs(aStep - bStep) <= 250, `A (${aStep}) and B (${bStep}) stay in step`);
   const dir = await outDir();
   await page.screenshot({ path: `${dir}/compare.png`, fullPage: true });
   // Turning it off removes B.
