@@ -293,6 +293,8 @@ impl UiState {
             *b = CompareRun::new(b.overrides);
         }
         self.step = 0;
+        // A reset pauses both runs: the worker's Running(false) must reach `running`.
+        self.held_for_b = false;
         self.version += 1;
     }
 
