@@ -25,7 +25,8 @@ test('changed settings survive a reload and a visit without a link', { timeout: 
   await page.press('#seed', 'Enter');
   await page.fill('#lr', '0.002');
   await page.press('#lr', 'Enter');
-  await page.waitForFunction((k) => (localStorage.getItem(k) ?? '').includes('seed=12'), KEY, { timeout: 10_000 });
+  // Wait for the last change (the learning rate) to be stored, not just the seed.
+  await page.waitForFunction((k) => /seed=12/.test(localStorage.getItem(k) ?? '') && /lr=0\.002/.test(localStorage.getItem(k) ?? ''), KEY, { timeout: 10_000 });
   const check = async (p, how) => {
     await p.waitForSelector('#estimator-select');
     assert.equal(await p.inputValue('#model-select'), 'beta-tcvae', how);
