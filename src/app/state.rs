@@ -293,7 +293,8 @@ impl UiState {
             *b = CompareRun::new(b.overrides);
         }
         self.step = 0;
-        // A reset pauses both runs: the worker's Running(false) must reach `running`.
+        // A reset pauses both runs (the workers pause on `Configure`), a hold for B included.
+        self.running = false;
         self.held_for_b = false;
         self.version += 1;
     }

@@ -254,8 +254,10 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
     let mut request = None;
     let mut choice = None;
     let mut measures = metrics::MetricScheduler::default();
+    let mut shown_running = false;
     loop {
         drain_inbox(&control, &mut trainer);
+        sync_running(&control, &mut shown_running);
         for r in std::mem::take(&mut control.borrow_mut().measure) {
             measures.ask(r);
         }
@@ -286,7 +288,6 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
             control.borrow_mut().config.get_or_insert(current);
         }
         if std::mem::take(&mut control.borrow_mut().bench) {
-            post(&FromWorker::Running(false));
             let adapter = adapter::probe().await;
             bench::run(now_ms, adapter, |l| post(&FromWorker::Bench(l))).await;
             post(&FromWorker::BenchDone);
@@ -304,7 +305,6 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
                     config = cfg;
                     trainer = Some(t);
                     measures.reset();
-                    post(&FromWorker::Running(false));
                     report(&mut trainer, &mut last_report, &mut kl_per_latent).await;
                     last_traversal = f64::NEG_INFINITY;
                 }
@@ -320,7 +320,7 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
             }
             trainer = Some(t);
             measures.reset();
-            post(&FromWorker::Running(false));
+            sync_running(&control, &mut shown_running);
             report(&mut trainer, &mut last_report, &mut kl_per_latent).await;
             last_traversal = f64::NEG_INFINITY;
         }
@@ -352,7 +352,7 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
             }
             if !report(&mut trainer, &mut last_report, &mut kl_per_latent).await {
                 control.borrow_mut().running = false;
-                post(&FromWorker::Running(false));
+                sync_running(&control, &mut shown_running);
             }
         }
         let idle_now = !(control.borrow().running || control.borrow().steps_left > 0);
@@ -373,6 +373,18 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
         }
         let pause = if idle && !measures.busy() { 30 } else { delay };
         gloo::timers::future::TimeoutFuture::new(pause).await;
+    }
+}
+
+/// Tells the page whether the worker trains, whenever that changed since it was last told.
+///
+/// The state is reported after it is applied, never assumed: a `Run` that came after a
+/// `Configure` in the same batch is in force, and a `Pause` from the page is echoed in order.
+fn sync_running(control: &Rc<RefCell<Control>>, shown: &mut bool) {
+    let running = control.borrow().running;
+    if running != *shown {
+        *shown = running;
+        post(&FromWorker::Running(running));
     }
 }
 

@@ -111,6 +111,7 @@ test('A/B comparison: β-VAE against β-TCVAE on the same data and seed', { time
   // (without the hold, A was >2,500 steps ahead here).
   const aStep = Number(await page.textContent('#step-count'));
   const bStep = Number(await page.getAttribute('#compare-b-step', 'data-step'));
+  console.log(`# A/B after pausing: A at step ${aStep}, B at step ${bStep}`);
   assert.ok(Math.abs(aStep - bStep) <= 250, `A (${aStep}) and B (${bStep}) stay in step`);
   const dir = await outDir();
   await page.screenshot({ path: `${dir}/compare.png`, fullPage: true });

@@ -82,3 +82,30 @@ for (const c of CASES) {
     await page.close();
   });
 }
+
+// A Start given right after a reset reaches the worker in the same batch as the reset's
+// Configure. The page must then show the run as running, and its Pause must stop it (the
+// worker once reported "paused" after building the new model while it trained on, so the
+// button said Start over a live run and the next click started it instead of pausing it).
+test('Start right after a reset: the page shows the run, and Pause stops it', { timeout: 120_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const errors = watchErrors(page);
+  await page.goto(`${server.url}#data=pinwheel&model=vae&backend=ndarray`);
+  await page.waitForSelector('#backend-badge[data-backend="ndarray"]', { timeout: 60_000 });
+  await page.evaluate(() => {
+    document.querySelector('#reset').click();
+    document.querySelector('#start').click();
+  });
+  await waitForStep(page, 100, 60_000);
+  await page.waitForTimeout(500);
+  assert.equal((await page.textContent('#start')).trim(), 'Pause', 'the button shows the run as running');
+  await page.click('#start');
+  await page.waitForFunction(() => document.querySelector('#start')?.textContent.trim() === 'Start', null, { timeout: 10_000 });
+  await page.waitForTimeout(500);
+  const paused = (await progress(page)).step;
+  await page.waitForTimeout(1_500);
+  const later = (await progress(page)).step;
+  assert.equal(later, paused, `a paused run stays at its step (${paused} -> ${later})`);
+  assert.deepEqual(errors, [], 'no console errors');
+  await page.close();
+});
