@@ -109,3 +109,30 @@ test('Start right after a reset: the page shows the run, and Pause stops it', { 
   assert.deepEqual(errors, [], 'no console errors');
   await page.close();
 });
+
+// The page re-renders on every snapshot; a value being typed must survive that until Enter
+// commits it (the renders once wrote the old value back into the box mid-typing), and a
+// refused value goes back to the one in force.
+test('typing a learning rate while training: kept until Enter, refused values revert', { timeout: 120_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const errors = watchErrors(page);
+  await page.goto(`${server.url}#data=pinwheel&model=vae&backend=ndarray`);
+  await page.waitForSelector('#backend-badge[data-backend="ndarray"]', { timeout: 60_000 });
+  await page.click('#start');
+  await waitForStep(page, 50, 60_000);
+  await page.fill('#lr', '0.004');
+  const before = (await progress(page)).step;
+  await page.waitForFunction((s) => Number(document.querySelector('#step-count')?.dataset.step ?? 0) > s + 50, before, { timeout: 30_000 });
+  assert.equal(await page.inputValue('#lr'), '0.004', 'the typed value survives the re-renders while training');
+  await page.press('#lr', 'Enter');
+  await page.waitForFunction(() => /(^|&)lr=0\.004(&|$)/.test(location.hash), null, { timeout: 10_000 });
+  await page.fill('#lr', '5');
+  await page.press('#lr', 'Enter');
+  await page.waitForSelector('#error');
+  assert.match(await page.textContent('#error'), /learning rate was not changed/);
+  await page.waitForFunction(() => document.querySelector('#lr')?.value === '0.004', null, { timeout: 10_000 });
+  assert.match(await page.evaluate(() => location.hash), /(^|&)lr=0\.004(&|$)/, 'the refused value is not applied');
+  await page.click('#start');
+  assert.deepEqual(errors, [], 'no console errors');
+  await page.close();
+});

@@ -4,6 +4,7 @@
 
 use yew::prelude::*;
 
+use super::committed_input::CommittedInput;
 use super::panels::StateCommandProps;
 use super::Commands;
 use crate::app::state::{Action, UiState};
@@ -309,7 +310,7 @@ pub fn controls(props: &StateCommandProps) -> Html {
             }) }
             if config.dataset == DatasetKind::Dsprites {
                 { field("subset", "dSprites subset", "e.g. default, full, or shapes:heart,scales:0-5,orients:10,stride:2.", html! {
-                    <input id="subset" type="text" value={config.subset.to_string()} onchange={on_subset} spellcheck="false" />
+                    <CommittedInput id="subset" kind="text" value={config.subset.to_string()} onchange={on_subset} spellcheck="false" />
                 }) }
             }
             { field("model-select", "Model", config.model.help(), html! {
@@ -343,17 +344,17 @@ pub fn controls(props: &StateCommandProps) -> Html {
                 }) }
             }
             { field("lr", "Learning rate", "Adam's step size; acts on the next step. Too large and the loss can diverge.", html! {
-                <input id="lr" type="number" min="0.00001" max="1" step="0.0001" value={config.lr.to_string()} onchange={on_lr} />
+                <CommittedInput id="lr" kind="number" min="0.00001" max="1" step="0.0001" value={config.lr.to_string()} onchange={on_lr} />
             }) }
             <div class="row2">
                 { field("latents", "Latents", "Size of z.", html! {
-                    <input id="latents" type="number" min="1" max="32" step="1" value={config.latents.to_string()} onchange={on_latents} />
+                    <CommittedInput id="latents" kind="number" min="1" max="32" step="1" value={config.latents.to_string()} onchange={on_latents} />
                 }) }
                 { field("batch", "Batch", "Points per step.", html! {
-                    <input id="batch" type="number" min="1" max="4096" step="1" value={config.batch.to_string()} onchange={on_batch} />
+                    <CommittedInput id="batch" kind="number" min="1" max="4096" step="1" value={config.batch.to_string()} onchange={on_batch} />
                 }) }
                 { field("seed", "Seed", "Same seed, same run.", html! {
-                    <input id="seed" type="number" min="0" step="1" value={config.seed.to_string()} onchange={on_seed} />
+                    <CommittedInput id="seed" kind="number" min="0" step="1" value={config.seed.to_string()} onchange={on_seed} />
                 }) }
             </div>
         </aside>

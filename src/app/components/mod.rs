@@ -1,5 +1,6 @@
 //! The page's components: the [`App`] shell wires the worker bridge to the reducer.
 
+mod committed_input;
 mod compare;
 mod controls;
 mod export;
