@@ -26,7 +26,17 @@ test('changed settings survive a reload and a visit without a link', { timeout: 
   await page.fill('#lr', '0.002');
   await page.press('#lr', 'Enter');
   // Wait for the last change (the learning rate) to be stored, not just the seed.
-  await page.waitForFunction((k) => /seed=12/.test(localStorage.getItem(k) ?? '') && /lr=0\.002/.test(localStorage.getItem(k) ?? ''), KEY, { timeout: 10_000 });
+  await page.waitForFunction((k) => /seed=12/.test(localStorage.getItem(k) ?? '') && /lr=0\.002/.test(localStorage.getItem(k) ?? ''), KEY, { timeout: 10_000 })
+    .catch(async (e) => {
+      // Say what was stored and shown instead (a timeout in one CI-like run left no trace).
+      const seen = await page.evaluate((k) => ({
+        stored: localStorage.getItem(k),
+        seed: document.querySelector('#seed')?.value,
+        lr: document.querySelector('#lr')?.value,
+        error: document.querySelector('#error')?.textContent,
+      }), KEY);
+      throw new Error(`${e.message}; seen: ${JSON.stringify(seen)}`);
+    });
   const check = async (p, how) => {
     await p.waitForSelector('#estimator-select');
     assert.equal(await p.inputValue('#model-select'), 'beta-tcvae', how);
