@@ -10,7 +10,9 @@ pub mod model;
 pub mod objective;
 pub mod protocol;
 pub mod rng;
+pub mod settings;
 pub mod train;
+pub mod ui;
 
 #[cfg(all(feature = "train", not(target_arch = "wasm32")))]
 pub mod cli;

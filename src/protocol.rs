@@ -5,43 +5,29 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::objective::Weights;
+use crate::settings::{BackendChoice, BackendPref, TrainConfig};
 use crate::train::metric_report::{MetricProgress, MetricReport, MetricRequest};
 use crate::train::preview::Preview;
 use crate::train::traversal::Traversal;
-use crate::train::{BackendChoice, Snapshot, TrainConfig};
-
-/// Which backend the page asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BackendRequest {
-    /// WebGPU on a hardware adapter; CPU where there is none or only a software one.
-    Auto,
-    /// Exactly this backend (WebGPU falls back to CPU with a notice if it cannot start).
-    Use(BackendChoice),
-}
+use crate::train::Snapshot;
 
 /// Commands from the page to the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
     /// (Re)start the backend; the current configuration is rebuilt on it.
-    SetBackend(BackendRequest),
+    SetBackend(BackendPref),
     /// Build a fresh model for this configuration (a reset); training stays paused.
     Configure(Box<TrainConfig>),
+    /// New values of the settings that act on the next step (weights, learning rate, prior)
+    /// and of the pace; the others must equal the current model's. Sent after a
+    /// `Configure` in the same batch, it applies to the new model.
+    SetLive(Box<TrainConfig>),
     /// Train continuously.
     Run,
     /// Stop after the current step.
     Pause,
     /// Take exactly this many steps, then pause (single step / slow motion).
     Step(u32),
-    /// New objective weights from the next step on.
-    SetWeights(Weights),
-    /// New learning rate from the next step on.
-    SetLr(f64),
-    /// New prior for DD from the next step on.
-    SetPrior(crate::objective::priors::Prior),
-    /// Pause between snapshots in milliseconds (slow motion); 0 trains flat out.
-    SetDelay(u32),
     /// Measure rendering and training speed on every backend (training pauses meanwhile).
     Benchmark,
     /// Measure a metric of the current model now (the slow ones are only measured on request).
@@ -146,13 +132,12 @@ mod tests {
     #[test]
     fn messages_round_trip_through_json() {
         let msgs = vec![
-            ToWorker::SetBackend(BackendRequest::Use(BackendChoice::Wgpu)),
+            ToWorker::SetBackend(BackendPref::Wgpu),
             ToWorker::Configure(Box::default()),
-            ToWorker::SetWeights(Weights {
-                alpha: 0.0,
-                beta: 4.0,
-                gamma: 1.0,
-            }),
+            ToWorker::SetLive(Box::new(TrainConfig {
+                lr: 0.01,
+                ..TrainConfig::default()
+            })),
             ToWorker::Step(1),
             ToWorker::Measure(MetricRequest::ChenMig),
             ToWorker::SaveModel,

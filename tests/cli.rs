@@ -20,6 +20,29 @@ fn train_json(args: &[&str], name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
 }
 
+/// The value of metric `key` in a run's reports (the same keys as the page's).
+fn metric(run: &serde_json::Value, key: &str) -> Option<f64> {
+    run["metrics"]
+        .as_array()?
+        .iter()
+        .flat_map(|r| r["values"].as_array().into_iter().flatten())
+        .find(|v| v["key"] == key)
+        .and_then(|v| v["value"].as_f64())
+}
+
+/// The protocol text of metric `key`.
+fn protocol(run: &serde_json::Value, key: &str) -> String {
+    run["metrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["values"].as_array().into_iter().flatten())
+        .find(|v| v["key"] == key)
+        .and_then(|v| v["protocol"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn temp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("dlab-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -81,24 +104,31 @@ fn an_out_of_range_weight_is_refused_before_training() {
         .arg(temp("neg.json"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // A value outside the schema's range is a usage error, like an unknown one.
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(
-        err.contains("beta") && err.contains("out of range"),
+        err.contains("--beta") && err.contains("out of range [0, 200]"),
         "{err}"
     );
 }
 
 #[test]
-fn exported_codes_feed_the_metrics_command() {
+fn exported_codes_reproduce_the_runs_mig_without_the_constant_factor() {
     let dir = temp("codes");
+    // One shape: the shape factor is constant in this subset.
     let status = bin()
         .args([
             "train",
             "--dataset",
             "dsprites",
             "--subset",
-            "shapes:square.heart,scales:0.5,orients:2,stride:8",
+            "shapes:heart,scales:0-5,orients:10,stride:8",
+            "--net",
+            "mlp",
+            "--hidden",
+            "64",
         ])
         .args([
             "--model",
@@ -128,11 +158,11 @@ fn exported_codes_feed_the_metrics_command() {
             "{term}"
         );
     }
-    let mig = run["metrics"]["mig"]
-        .as_f64()
-        .expect("dSprites runs report MIG");
+    let mig = metric(&run, "mig_dlib").expect("dSprites runs report MIG");
     assert!((0.0..=1.0).contains(&mig));
-    // 2 shapes × 2 scales × 2 orientations × 4 × 4 positions = 128 points.
+    let used = protocol(&run, "mig_dlib");
+    assert!(used.contains("scale") && !used.contains("shape"), "{used}");
+    assert!(protocol(&run, "factor_vae_score").contains("pos y"));
     let out = bin()
         .args(["metrics", "mig", "--codes"])
         .arg(dir.join("means.npy"))
@@ -146,6 +176,12 @@ fn exported_codes_feed_the_metrics_command() {
         String::from_utf8_lossy(&out.stderr)
     );
     let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let again = m["mig"].as_f64().unwrap();
+    assert!(
+        (again - mig).abs() <= 1e-9,
+        "metrics mig {again} vs run {mig}"
+    );
+    assert_eq!(m["factors_used"], serde_json::json!([1, 2, 3, 4]));
     assert_eq!(
         m["mutual_info_nats"].as_array().map(Vec::len),
         Some(4),
@@ -154,6 +190,69 @@ fn exported_codes_feed_the_metrics_command() {
     for f in ["logvars.npy", "samples.npy"] {
         assert!(dir.join(f).exists(), "{f}");
     }
+}
+
+#[test]
+fn a_metric_on_factors_that_never_change_says_so() {
+    let dir = temp("constant");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("codes.csv"), "0.1,0.2\n0.3,0.4\n0.5,0.9\n").unwrap();
+    std::fs::write(dir.join("factors.csv"), "1,0\n1,0\n1,0\n").unwrap();
+    let out = bin()
+        .args(["metrics", "mig", "--codes"])
+        .arg(dir.join("codes.csv"))
+        .arg("--factors")
+        .arg(dir.join("factors.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no factor takes more than one value"), "{err}");
+}
+
+#[test]
+fn train_help_lists_every_model_and_the_link_command_round_trips_a_run() {
+    let out = bin().args(["train", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for m in ["vae", "beta-vae", "beta-tcvae", "factor-vae", "dd", "ivae"] {
+        assert!(help.contains(m), "{m} missing from --help");
+    }
+    let run = train_json(
+        &[
+            "--dataset",
+            "dsprites",
+            "--net",
+            "mlp",
+            "--hidden",
+            "32,16",
+            "--subset",
+            "shapes:heart,scales:0.5,orients:2,stride:16",
+            "--steps",
+            "2",
+            "--batch",
+            "8",
+        ],
+        "linked.json",
+    );
+    let out = bin()
+        .args(["link", "encode", "--settings"])
+        .arg(temp("linked.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fragment = String::from_utf8(out.stdout).unwrap();
+    assert!(fragment.contains("hidden=32,16"), "{fragment}");
+    let out = bin()
+        .args(["link", "decode", fragment.trim()])
+        .output()
+        .unwrap();
+    let back: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(back["settings"], run["settings"]);
+    assert_eq!(back["ignored"], serde_json::json!([]));
 }
 
 #[test]
@@ -173,8 +272,9 @@ fn ivae_runs_report_mcc_and_pinwheel_runs_report_the_divergence() {
         ],
         "ivae.json",
     );
-    let mcc = run["metrics"]["mcc"].as_f64().unwrap();
+    let mcc = metric(&run, "mcc").unwrap();
     assert!((0.0..=1.0).contains(&mcc));
+    assert!(metric(&run, "mcc_means").is_some());
     let run = train_json(
         &[
             "--dataset",
@@ -194,14 +294,8 @@ fn ivae_runs_report_mcc_and_pinwheel_runs_report_the_divergence() {
         ],
         "dd.json",
     );
-    assert!(run["metrics"]["divergence_kl_p_q"]
-        .as_f64()
-        .unwrap()
-        .is_finite());
-    assert!(run["metrics"]["divergence_protocol"]
-        .as_str()
-        .unwrap()
-        .contains("mixture"));
+    assert!(metric(&run, "divergence_kl_p_q").unwrap().is_finite());
+    assert!(protocol(&run, "divergence_kl_p_q").contains("mixture"));
 }
 
 #[test]

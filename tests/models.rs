@@ -2,7 +2,7 @@
 //! refused before training starts.
 
 use disentangle_lab::objective::TermName;
-use disentangle_lab::train::config::prior_by_name;
+use disentangle_lab::settings::{Prior, PriorKind};
 use disentangle_lab::train::{
     backend, BackendChoice, DatasetKind, ModelKind, TermCurves, TrainConfig, Trainer,
 };
@@ -34,7 +34,7 @@ fn small(dataset: DatasetKind, model: ModelKind) -> TrainConfig {
         }
     }
     if model == ModelKind::Dd && dataset == DatasetKind::Pinwheel {
-        c.prior = prior_by_name("mixture", 2).unwrap();
+        c.prior = Prior::default_for(PriorKind::Mixture, 2);
     }
     c
 }
@@ -118,7 +118,9 @@ fn incompatible_choices_are_refused_with_a_clear_message() {
     let err = Trainer::new(ivae_on_dsprites, &device()).err().unwrap();
     assert!(err.contains("iVAE") && err.contains("dsprites"), "{err}");
 
-    let err = prior_by_name("mixture", 5).unwrap_err();
+    let err = Prior::default_for(PriorKind::Mixture, 5)
+        .validate(5)
+        .unwrap_err();
     assert!(err.contains("mixture"), "{err}");
 
     let mut bad = small(DatasetKind::Pinwheel, ModelKind::Dd);

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod data;
+pub mod link;
 pub mod metrics;
 pub mod plot;
 pub mod reproduce;
@@ -41,6 +42,9 @@ pub enum Command {
     /// Reproduce the claims of lessons (b), (d) and (f) over several seeds: docs/results.md
     /// with tables (mean ± std) and PNG plots.
     Reproduce(reproduce::ReproduceArgs),
+    /// Encode a run's settings as a share link, or decode one, as the page does.
+    #[command(subcommand)]
+    Link(link::LinkCmd),
 }
 
 /// Parses the command line and runs it; returns the process exit code.
@@ -57,6 +61,7 @@ pub fn main_with_args(args: Vec<String>) -> i32 {
         Command::Data(c) => data::run_data(c),
         Command::Metrics(c) => metrics::run_metrics(c),
         Command::Reproduce(a) => reproduce::run_reproduce(a),
+        Command::Link(c) => link::run_link(c),
     };
     match result {
         Ok(()) => 0,

@@ -323,8 +323,15 @@ fn run_one(arm: &Arm, seed: u64, device: &burn::prelude::Device) -> Result<RunRe
     if let Some(e) = error {
         return Err(e);
     }
-    let (codes, truth) = pollster::block_on(trainer.encode_all()).map_err(|e| e.to_string())?;
-    let metrics = final_metrics(&trainer, &codes, &truth)?;
+    let measured = pollster::block_on(final_metrics(&trainer))?;
+    let metrics: serde_json::Map<String, Value> = measured
+        .reports
+        .iter()
+        .flat_map(|r| &r.values)
+        .map(|v| (v.key.clone(), Value::from(v.value)))
+        .collect();
+    let metrics = Value::Object(metrics);
+    let (codes, truth) = (measured.codes, measured.truth);
     let recon = curves.get(TermName::Recon).unwrap_or_default();
     let tail = &recon[recon.len().saturating_sub(RECON_TAIL)..];
     let recon = tail.iter().map(|&v| v as f64).sum::<f64>() / tail.len().max(1) as f64;
@@ -406,7 +413,7 @@ fn section_b(results: &[ArmResults], png: &Path) -> Result<Section, String> {
             "| {} | {} | {} | {} | {} | {} | {:.0} |",
             r.arm.config.weights.beta,
             r.arm.config.model.label(),
-            pm(&r.metric("mig")),
+            pm(&r.metric("mig_dlib")),
             pm(&r.metric("factor_vae_score")),
             pm(&r.values(|x| x.recon)),
             pm(&r.metric("active_units")),
@@ -438,8 +445,8 @@ fn section_b(results: &[ArmResults], png: &Path) -> Result<Section, String> {
     for pair in results.chunks(2) {
         let [vae, tc] = pair else { continue };
         let beta = vae.arm.config.weights.beta;
-        let (mv, sv) = mean_std(&vae.metric("mig"));
-        let (mt, st) = mean_std(&tc.metric("mig"));
+        let (mv, sv) = mean_std(&vae.metric("mig_dlib"));
+        let (mt, st) = mean_std(&tc.metric("mig_dlib"));
         let above = mt > mv;
         holds &= above;
         parts.push(format!(
@@ -453,8 +460,8 @@ fn section_b(results: &[ArmResults], png: &Path) -> Result<Section, String> {
                 ""
             }
         ));
-        series[0].points.push((beta, vae.metric("mig")));
-        series[1].points.push((beta, tc.metric("mig")));
+        series[0].points.push((beta, vae.metric("mig_dlib")));
+        series[1].points.push((beta, tc.metric("mig_dlib")));
         recon_series[0].points.push((beta, vae.values(|x| x.recon)));
         recon_series[1].points.push((beta, tc.values(|x| x.recon)));
     }

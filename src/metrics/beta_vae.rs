@@ -48,10 +48,13 @@ fn features(
 ) -> Result<(Matrix, Vec<usize>), String> {
     let sizes = src.factor_sizes().to_vec();
     let nf = sizes.len();
+    // Only a factor that varies can be told apart by fixing it (with every factor varying,
+    // the draws are dlib's).
+    let varying = super::discrete::varying_factors(&sizes)?;
     let mut data = Vec::new();
     let mut labels = Vec::with_capacity(n);
     for _ in 0..n {
-        let k = rng.below(nf as u64) as usize;
+        let k = varying[rng.below(varying.len() as u64) as usize];
         let f1 = sample_factors(&sizes, bs, rng);
         let mut f2 = sample_factors(&sizes, bs, rng);
         for (r2, r1) in f2.chunks_mut(nf).zip(f1.chunks(nf)) {

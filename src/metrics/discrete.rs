@@ -24,6 +24,23 @@ pub struct MigResult {
     pub factor_entropy_nats: Vec<f64>,
     /// I(z_j; v_k) in nats, `[code j][factor k]`.
     pub mutual_info_nats: Vec<Vec<f64>>,
+    /// The factor columns scored (those that take more than one value), in order; the other
+    /// vectors index factors in this order.
+    pub factors_used: Vec<usize>,
+}
+
+/// Why a metric on factors that never change has no value.
+pub const NO_FACTOR_VARIES: &str =
+    "no factor takes more than one value in these points, so disentanglement cannot be scored";
+
+/// The factors of `sizes` that take more than one value: the only ones a disentanglement
+/// score can measure (a constant factor carries no information and scores 0 by definition).
+pub fn varying_factors(sizes: &[usize]) -> Result<Vec<usize>, String> {
+    let v: Vec<usize> = (0..sizes.len()).filter(|&k| sizes[k] > 1).collect();
+    if v.is_empty() {
+        return Err(NO_FACTOR_VARIES.into());
+    }
+    Ok(v)
 }
 
 /// Discretises one code dimension like `np.digitize(x, np.histogram(x, bins)[1][:-1])`:
@@ -125,11 +142,23 @@ pub fn mig_dlib(codes: &Matrix, factors: &Matrix, num_bins: usize) -> Result<Mig
     let disc: Vec<Vec<usize>> = (0..codes.cols)
         .map(|j| histogram_discretize(&codes.col(j), num_bins))
         .collect();
-    Ok(mig_from_discrete(&disc, &ys))
+    mig_from_discrete(&disc, &ys)
 }
 
-/// MIG from already discretised codes (`disc[j][n]`) and factor labels (`ys[k][n]`).
-pub fn mig_from_discrete(disc: &[Vec<usize>], ys: &[Vec<usize>]) -> MigResult {
+/// MIG from already discretised codes (`disc[j][n]`) and factor labels (`ys[k][n]`), over
+/// the factors that vary in these points.
+pub fn mig_from_discrete(disc: &[Vec<usize>], ys: &[Vec<usize>]) -> Result<MigResult, String> {
+    let sizes: Vec<usize> = ys
+        .iter()
+        .map(|y| {
+            let mut v = y.clone();
+            v.sort_unstable();
+            v.dedup();
+            v.len()
+        })
+        .collect();
+    let factors_used = varying_factors(&sizes)?;
+    let ys: Vec<Vec<usize>> = factors_used.iter().map(|&k| ys[k].clone()).collect();
     let mutual_info_nats: Vec<Vec<f64>> = disc
         .iter()
         .map(|d| ys.iter().map(|y| mutual_info_score(y, d)).collect())
@@ -142,12 +171,13 @@ pub fn mig_from_discrete(disc: &[Vec<usize>], ys: &[Vec<usize>]) -> MigResult {
         })
         .collect();
     let mig = super::matrix::mean(&gap_per_factor);
-    MigResult {
+    Ok(MigResult {
         mig,
         gap_per_factor,
         factor_entropy_nats,
         mutual_info_nats,
-    }
+        factors_used,
+    })
 }
 
 /// "Sampled" MIG as dlib runs it: draw `num_points` factor vectors uniformly (each factor

@@ -45,6 +45,8 @@ pub struct FactorVaeScore {
     pub eval_accuracy: f64,
     /// Code dimensions kept (global std ≥ threshold).
     pub active_dims: Vec<usize>,
+    /// The factors that vary, the only ones a vote can fix.
+    pub factors_used: Vec<usize>,
 }
 
 /// votes[k][d]: how often fixing factor k made active dim d the least (normalised) varying.
@@ -58,10 +60,13 @@ fn votes(
 ) -> Result<Vec<Vec<u64>>, String> {
     let sizes = src.factor_sizes().to_vec();
     let nf = sizes.len();
+    // Only a factor that varies can be told apart by fixing it (with every factor varying,
+    // the draws are dlib's).
+    let varying = super::discrete::varying_factors(&sizes)?;
     let mut v = vec![vec![0u64; active.len()]; nf];
     for _ in 0..n {
         // Fix one random factor at the value of the first point of a random batch.
-        let k = rng.below(nf as u64) as usize;
+        let k = varying[rng.below(varying.len() as u64) as usize];
         let mut f = sample_factors(&sizes, cfg.batch_size, rng);
         let fixed = f[k];
         for row in f.chunks_mut(nf) {
@@ -101,6 +106,7 @@ pub fn factor_vae_score(
             "FactorVAE score needs factors with at least one value and batches of ≥ 2".into(),
         );
     }
+    let factors_used = super::discrete::varying_factors(&sizes)?;
     let f = sample_factors(&sizes, cfg.num_variance_estimate, rng);
     let codes = src.codes(&f)?;
     codes.check_finite("codes")?;
@@ -115,6 +121,7 @@ pub fn factor_vae_score(
             train_accuracy: 0.0,
             eval_accuracy: 0.0,
             active_dims: active,
+            factors_used,
         });
     }
     let train = votes(src, cfg, cfg.num_train, &gvar, &active, rng)?;
@@ -127,6 +134,7 @@ pub fn factor_vae_score(
         train_accuracy: accuracy(&train, &classifier),
         eval_accuracy: accuracy(&eval, &classifier),
         active_dims: active,
+        factors_used,
     })
 }
 

@@ -24,7 +24,10 @@ pub use active_units::{
 };
 pub use beta_vae::{beta_vae_score, BetaVaeConfig, BetaVaeScore};
 pub use chen::{elbo_decomposition, mig_chen, sample_posterior, ChenMig, ElboDecomposition};
-pub use discrete::{mig_dlib, mig_sampled, MigResult, DLIB_MIG_NUM_TRAIN, DLIB_NUM_BINS};
+pub use discrete::{
+    mig_dlib, mig_sampled, varying_factors, MigResult, DLIB_MIG_NUM_TRAIN, DLIB_NUM_BINS,
+    NO_FACTOR_VARIES,
+};
 pub use entropy::{ChenOptions, Precision, AUTO_F32_TERMS, CHEN_MAX_SAMPLES};
 pub use factor_table::{CodeSource, FactorTable};
 pub use factor_vae::{factor_vae_score, FactorVaeConfig, FactorVaeScore};

@@ -55,7 +55,7 @@ fn deconv(c_in: usize, c_out: usize, device: &Device) -> ConvTranspose2d {
 
 /// Builds the encoder and decoder for `latents` latent dimensions.
 pub fn init(size: ConvSize, latents: usize, device: &Device) -> (ConvEncoder, ConvDecoder) {
-    let ([a, b, c, d], fc) = size.widths();
+    let ([a, b, c, d], fc) = super::kinds::conv_widths(size);
     let flat = d * 4 * 4;
     let encoder = ConvEncoder {
         c1: conv(1, a, 4, device),

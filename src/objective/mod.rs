@@ -19,13 +19,12 @@ pub mod priors;
 pub mod special;
 #[cfg(feature = "train")]
 pub mod tc;
-pub mod weights;
 
 #[cfg(feature = "train")]
 mod output;
+pub use crate::settings::Weights;
 #[cfg(feature = "train")]
 pub use output::*;
-pub use weights::Weights;
 
 /// The per-step quantities the objectives report; a terms row holds the subset listed in
 /// [`ObjectiveOutput::names`], in that order.

@@ -3,126 +3,19 @@
 
 #[cfg(feature = "train")]
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "train")]
 use super::gaussian::logsumexp_dim;
 use super::special::LOG_2PI;
 use super::special::{lgamma, sample_gamma};
 use crate::rng::Rng;
-
-/// A prior p(z) over K latents.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
-pub enum Prior {
-    /// Isotropic N(0, I).
-    Normal,
-    /// N(0, diag s²) with per-dimension standard deviations `scales` (one per latent).
-    /// Default: [`Prior::anisotropic_default`].
-    Anisotropic {
-        /// Standard deviations s_k > 0.
-        scales: Vec<f64>,
-    },
-    /// Factorised Student-t: each dimension t_ν with location 0 and unit scale (DD: ν = 9).
-    StudentT {
-        /// Degrees of freedom ν > 0.
-        nu: f64,
-    },
-    /// Equal-weight mixture of N(m_c, std²·I) components.
-    Mixture {
-        /// Component means, each of length K.
-        means: Vec<Vec<f64>>,
-        /// Shared component standard deviation.
-        std: f64,
-    },
-}
+pub use crate::settings::Prior;
 
 impl Prior {
-    /// DD's pinwheel prior: 4 components at (0,−1), (0,1), (1,0), (−1,0) with std √0.03
-    /// (their `--prior-variance-scale 0.03`).
-    pub fn pinwheel() -> Self {
-        let means = vec![
-            vec![0.0, -1.0],
-            vec![0.0, 1.0],
-            vec![1.0, 0.0],
-            vec![-1.0, 0.0],
-        ];
-        Prior::Mixture {
-            means,
-            std: 0.03_f64.sqrt(),
-        }
-    }
-
-    /// A data-free anisotropic default. DD takes log-variances ℓ from the data's PCA and sets
-    /// σ² = K·softmax(ℓ) (total variance K, as for N(0, I)); without data we use ℓ_k = −k/2,
-    /// i.e. variances falling by a factor e^{−1/2} per dimension, normalised the same way.
-    pub fn anisotropic_default(k: usize) -> Self {
-        let w: Vec<f64> = (0..k).map(|i| (-(i as f64) / 2.0).exp()).collect();
-        let total: f64 = w.iter().sum();
-        let scales = w.iter().map(|v| (k as f64 * v / total).sqrt()).collect();
-        Prior::Anisotropic { scales }
-    }
-
     /// The ν-dependent constant of one Student-t dimension:
     /// log Γ((ν+1)/2) − log Γ(ν/2) − ½ log(νπ).
-    fn student_const(nu: f64) -> f64 {
+    pub(crate) fn student_const(nu: f64) -> f64 {
         lgamma((nu + 1.0) / 2.0) - lgamma(nu / 2.0) - 0.5 * (nu * std::f64::consts::PI).ln()
-    }
-
-    /// The prior's marginal over latent dimensions `(a, b)`, for drawing it in a 2-D panel.
-    /// Exact for the factorised priors; the mixture is only defined in 2-D, where it is itself.
-    pub fn marginal_2d(&self, a: usize, b: usize) -> Prior {
-        match self {
-            Prior::Anisotropic { scales } => Prior::Anisotropic {
-                scales: vec![
-                    scales.get(a).copied().unwrap_or(1.0),
-                    scales.get(b).copied().unwrap_or(1.0),
-                ],
-            },
-            other => other.clone(),
-        }
-    }
-
-    /// Checks the parameters and that they fit `latents` dimensions.
-    pub fn validate(&self, latents: usize) -> Result<(), String> {
-        let positive = |name: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(format!("{name} must be a positive finite number (got {v})"))
-            }
-        };
-        match self {
-            Prior::Normal => Ok(()),
-            Prior::Anisotropic { scales } => {
-                if scales.len() != latents {
-                    return Err(format!(
-                        "the anisotropic prior has {} scales but the model has {latents} latents",
-                        scales.len()
-                    ));
-                }
-                scales
-                    .iter()
-                    .try_for_each(|&s| positive("every anisotropic scale", s))
-            }
-            Prior::StudentT { nu } => positive("the Student-t degrees of freedom ν", *nu),
-            Prior::Mixture { means, std } => {
-                positive("the mixture's component std", *std)?;
-                if means.is_empty() {
-                    return Err("the mixture prior needs at least one component".into());
-                }
-                if let Some((c, m)) = means.iter().enumerate().find(|(_, m)| m.len() != latents) {
-                    return Err(format!(
-                        "mixture component {c} has dimension {} but the model has {latents} latents",
-                        m.len()
-                    ));
-                }
-                match means.iter().flatten().find(|v| !v.is_finite()) {
-                    Some(v) => Err(format!("mixture means must be finite (got {v})")),
-                    None => Ok(()),
-                }
-            }
-        }
     }
 
     #[cfg(feature = "train")]

@@ -6,6 +6,7 @@
 use burn::module::Module;
 use burn::prelude::*;
 
+use super::evaluate::{Codes, GroundTruth};
 use super::metric_report::{
     MetricProgress, MetricReport, MetricRequest, MetricValue, MiMatrix, SourceScatter,
 };
@@ -56,6 +57,8 @@ pub struct MetricJob {
     latents: usize,
     means: Vec<f32>,
     logvars: Vec<f32>,
+    /// One sample z ~ q(z|x) per point, drawn when the metric is computed.
+    samples: Vec<f32>,
 }
 
 impl MetricJob {
@@ -96,6 +99,7 @@ impl MetricJob {
             latents: config.latents,
             means: Vec::new(),
             logvars: Vec::new(),
+            samples: Vec::new(),
         })
     }
 
@@ -184,9 +188,53 @@ impl MetricJob {
         Matrix::from_vec(n, self.latents, v.iter().map(|&x| x as f64).collect())
     }
 
+    /// Encodes every remaining point and computes the metric: the whole job at once, for a
+    /// run that has finished (the CLI) rather than one that trains on (the page).
+    pub async fn run_to_end(&mut self, trainer: &Trainer) -> Result<MetricReport, String> {
+        loop {
+            if let Some(report) = self.advance(trainer, 4096, &mut |_| {}).await? {
+                return Ok(report);
+            }
+        }
+    }
+
+    /// The codes the metric was computed on (once it has been), with the ground truth of
+    /// the same points, row for row: what `--export-codes` writes.
+    pub fn codes(&self, trainer: &Trainer) -> Option<(Codes, GroundTruth)> {
+        if self.samples.is_empty() {
+            return None;
+        }
+        let codes = Codes {
+            latents: self.latents,
+            means: self.means.clone(),
+            logvars: self.logvars.clone(),
+            samples: self.samples.clone(),
+        };
+        let truth = match (&self.points, trainer.data_ref()) {
+            (Points::Images(ids), DataSource::Images(img)) => GroundTruth::Factors(
+                ids.iter()
+                    .map(|&i| img.subset.factors(i).classes().map(|c| c as u32))
+                    .collect(),
+            ),
+            (Points::Rows(rows), DataSource::Vector(v)) => match &v.truth {
+                Truth::Classes(c) => GroundTruth::Classes(rows.iter().map(|&r| c[r]).collect()),
+                Truth::Sources { s, dim, segment } => GroundTruth::Sources {
+                    s: rows
+                        .iter()
+                        .flat_map(|&r| s[r * dim..(r + 1) * dim].iter().copied())
+                        .collect(),
+                    dim: *dim,
+                    segment: rows.iter().map(|&r| segment[r]).collect(),
+                },
+            },
+            _ => return None,
+        };
+        Some((codes, truth))
+    }
+
     /// Computes the metric from the encoded points.
     fn finish(
-        &self,
+        &mut self,
         trainer: &Trainer,
         progress: &mut dyn FnMut(MetricProgress),
     ) -> Result<MetricReport, String> {
@@ -211,13 +259,20 @@ impl MetricJob {
             scatter: None,
         };
         let mut rng = Rng::derive(self.seed ^ self.step.rotate_left(29), 43);
+        // The samples come from a stream of their own, so every metric's draws stay the same
+        // whether or not it uses them.
+        let samples = metrics::sample_posterior(
+            &means,
+            &logvars,
+            &mut Rng::derive(self.seed ^ self.step.rotate_left(29), 44),
+        );
+        self.samples = samples.data.iter().map(|&v| v as f32).collect();
         match (&self.points, trainer.data_ref()) {
             (Points::Images(ids), DataSource::Images(img)) => {
-                let (factors, varying) = factor_matrix(&img.subset, ids)?;
+                let factors = factor_matrix(&img.subset, ids)?;
+                let varying = metrics::varying_factors(&img.subset.factor_sizes())?;
                 match self.request {
-                    MetricRequest::Periodic => {
-                        dsprites_periodic(&mut report, &means, &factors, &varying)?
-                    }
+                    MetricRequest::Periodic => dsprites_periodic(&mut report, &means, &factors)?,
                     MetricRequest::FactorVae => {
                         let mut table = FactorTable::new(means.clone(), &factors)?;
                         let cfg = metrics::FactorVaeConfig::default();
@@ -225,12 +280,14 @@ impl MetricJob {
                         report.values.push(value(
                             "factor_vae_score",
                             "FactorVAE score",
-                            "dlib: batch 64, 10,000 training / 5,000 evaluation votes, whole subset",
+                            &format!(
+                                "dlib: batch 64, 10,000 training / 5,000 evaluation votes, whole subset; {}",
+                                factors_text(&s.factors_used)
+                            ),
                             s.eval_accuracy,
                         ));
                     }
                     MetricRequest::ChenMig => {
-                        let samples = metrics::sample_posterior(&means, &logvars, &mut rng);
                         let chosen: Vec<usize> =
                             varying.iter().copied().filter(|&k| k != 0).collect();
                         let opts = ChenOptions {
@@ -256,14 +313,16 @@ impl MetricJob {
                         report.values.push(value(
                             "mig_chen",
                             "MIG",
-                            "Chen: samples, Monte Carlo entropies, shape excluded, whole subset",
+                            &format!(
+                                "Chen: samples, Monte Carlo entropies, whole subset; {} (shape excluded, as Chen et al.)",
+                                factors_text(&chosen)
+                            ),
                             m.mig,
                         ));
                     }
                 }
             }
             (Points::Rows(_), DataSource::Vector(v)) => {
-                let samples = metrics::sample_posterior(&means, &logvars, &mut rng);
                 match &v.truth {
                     Truth::Classes(_) => {
                         let d = aggregate::kl_prior_to_aggregate(
@@ -278,7 +337,7 @@ impl MetricJob {
                             "D(q(z), p(z))",
                             &format!(
                                 "KL(p ‖ q(z)), whole set, {DIVERGENCE_SAMPLES} samples of the {} prior",
-                                super::config::prior_name(&self.prior)
+                                self.prior.kind().key()
                             ),
                             d,
                         ));
@@ -290,12 +349,28 @@ impl MetricJob {
                             s.iter().map(|&x| x as f64).collect(),
                         )?;
                         let m = metrics::mcc(&sources, &samples, CorrMethod::Pearson)?;
-                        report.values.push(value(
-                            "mcc",
-                            "MCC",
-                            "Pearson, z sampled from q(z|x,u), Hungarian matching, whole set",
-                            m.mcc,
-                        ));
+                        let on_means = metrics::mcc(&sources, &means, CorrMethod::Pearson)?;
+                        let spearman = metrics::mcc(&sources, &samples, CorrMethod::Spearman)?;
+                        report.values.extend([
+                            value(
+                                "mcc",
+                                "MCC",
+                                "|Pearson|, one z sampled from q(z|x,u) per point (as the reference), Hungarian matching, whole set",
+                                m.mcc,
+                            ),
+                            value(
+                                "mcc_means",
+                                "MCC (means)",
+                                "|Pearson|, posterior means, Hungarian matching, whole set",
+                                on_means.mcc,
+                            ),
+                            value(
+                                "mcc_spearman",
+                                "MCC (Spearman)",
+                                "|Spearman|, one z sampled per point, Hungarian matching, whole set",
+                                spearman.mcc,
+                            ),
+                        ]);
                         report.scatter = Some(scatter(&sources, &samples, &m, segment, &mut rng));
                     }
                 }
@@ -325,38 +400,43 @@ fn value(key: &str, label: &str, protocol: &str, value: f64) -> MetricValue {
     }
 }
 
-/// Factor classes of the points (N × 5) and which factors take more than one value in the
-/// subset (a constant factor carries no information and would pull the MIG's mean down).
-fn factor_matrix(subset: &DspritesSubset, ids: &[usize]) -> Result<(Matrix, Vec<usize>), String> {
+/// Factor classes of the points (N × 5).
+fn factor_matrix(subset: &DspritesSubset, ids: &[usize]) -> Result<Matrix, String> {
     let data = ids
         .iter()
         .flat_map(|&i| subset.factors(i).classes().map(|c| c as f64))
         .collect();
-    let varying = (0..5).filter(|&k| subset.factor_sizes()[k] > 1).collect();
-    Ok((Matrix::from_vec(ids.len(), 5, data)?, varying))
+    Matrix::from_vec(ids.len(), 5, data)
 }
 
-/// dlib MIG on the encoded means against the factors that vary, with its MI matrix.
+/// Names the factors a score used: "all 5 factors", or the list.
+fn factors_text(used: &[usize]) -> String {
+    if used.len() == FACTOR_NAMES.len() {
+        "all 5 factors".into()
+    } else {
+        let names: Vec<&str> = used.iter().map(|&k| FACTOR_NAMES[k]).collect();
+        format!("factors that vary: {}", names.join(", "))
+    }
+}
+
+/// dlib MIG on the encoded means (the factors that vary in these points), with its MI
+/// matrix.
 fn dsprites_periodic(
     report: &mut MetricReport,
     means: &Matrix,
     factors: &Matrix,
-    varying: &[usize],
 ) -> Result<(), String> {
-    if varying.is_empty() {
-        return Err("this dSprites subset has no factor that varies: MIG is undefined".into());
-    }
-    let m = metrics::mig_dlib(means, &factors.select_cols(varying), metrics::DLIB_NUM_BINS)?;
-    let protocol = if varying.len() == 5 {
-        "dlib: means, 20 bins, 10,000 points".to_string()
-    } else {
-        "dlib: means, 20 bins, 10,000 points; factors that vary in the subset".to_string()
-    };
+    let m = metrics::mig_dlib(means, factors, metrics::DLIB_NUM_BINS)?;
+    let protocol = format!(
+        "dlib: means, 20 bins, 10,000 points; {}",
+        factors_text(&m.factors_used)
+    );
     report
         .values
         .push(value("mig_dlib", "MIG", &protocol, m.mig));
     report.mi = Some(MiMatrix {
-        factors: varying
+        factors: m
+            .factors_used
             .iter()
             .map(|&k| FACTOR_NAMES[k].to_string())
             .collect(),

@@ -6,19 +6,18 @@
 //! only the plain-data parts compile: configuration, snapshots, previews.
 
 pub mod backend;
-pub mod compare;
-pub mod config;
+pub mod control;
 #[cfg(feature = "train")]
 pub mod evaluate;
-pub mod lessons;
 #[cfg(feature = "train")]
 pub mod metric_job;
 pub mod metric_report;
 #[cfg(feature = "train")]
+pub mod metric_schedule;
+#[cfg(feature = "train")]
 pub mod model;
 pub mod model_file;
 pub mod preview;
-pub mod share;
 pub mod snapshot;
 #[cfg(feature = "train")]
 pub mod source;
@@ -26,8 +25,8 @@ pub mod source;
 pub mod trainer;
 pub mod traversal;
 
+pub use crate::settings::{DatasetKind, ModelKind, TrainConfig};
 pub use backend::BackendChoice;
-pub use config::{DatasetKind, ModelKind, TrainConfig};
 pub use snapshot::{Posterior, Snapshot, TermCurves};
 #[cfg(feature = "train")]
 pub use source::{DataSource, Truth};

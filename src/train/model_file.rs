@@ -1,173 +1,7 @@
-//! The saved-model file (`.dlab`): a trained model that can be loaded back, in the page or the
-//! CLI, with the configuration it was trained with.
-//!
-//! Layout (integers little-endian):
-//!
-//! | bytes | content |
-//! |---|---|
-//! | 8 | magic `DLABMODL` |
-//! | 4 | format version (u32, [`FORMAT_VERSION`]) |
-//! | 4 | header length H (u32) |
-//! | H | header: JSON [`Header`] (training configuration, step) |
-//! | 8 | record length R (u64) |
-//! | R | burn record bytes (burnpack) of the model's parameters |
-//! | 4 | CRC-32 (IEEE) of everything before it |
-//!
-//! Reading refuses, each with a message for the user: a file that is not a model file (wrong
-//! magic), one written by a newer version, a corrupt one (checksum or lengths), and one whose
-//! settings cannot be used or do not match its parameters. The container (this part) has no
-//! burn dependency, so the page can name a download from its header; saving and loading a
-//! [`Trainer`](super::Trainer) need the `train` feature.
+//! Saving and loading a trainer as a model file (`.dlab`); the container format itself is
+//! [`crate::settings::model_file`], shared with the page.
 
-use serde::{Deserialize, Serialize};
-
-use super::TrainConfig;
-
-/// The first eight bytes of every model file.
-pub const MAGIC: &[u8; 8] = b"DLABMODL";
-/// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
-/// The usual file-name extension.
-pub const EXTENSION: &str = "dlab";
-
-/// What the header of a model file says.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Header {
-    /// The training configuration the parameters belong to (weights and lr as last used).
-    pub config: TrainConfig,
-    /// Optimisation steps the model was trained for.
-    pub step: u64,
-    /// The program that wrote it, e.g. `disentangle-lab 0.1.0` (informative only).
-    pub written_by: String,
-}
-
-/// Why a file was refused.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RefuseReason {
-    /// Wrong magic bytes: some other file.
-    NotAModelFile,
-    /// A format version this build cannot read.
-    NewerVersion(u32),
-    /// The checksum or the lengths do not add up.
-    Corrupt(String),
-    /// The header is readable, but its settings cannot be used or do not fit the parameters.
-    Mismatch(String),
-}
-
-impl std::fmt::Display for RefuseReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RefuseReason::NotAModelFile => {
-                write!(f, "this is not a Disentangle Lab model file (.{EXTENSION})")
-            }
-            RefuseReason::NewerVersion(v) => write!(
-                f,
-                "this model file has format version {v}, made by a newer Disentangle Lab; this \
-                 version reads up to {FORMAT_VERSION}"
-            ),
-            RefuseReason::Corrupt(why) => {
-                write!(f, "this model file is damaged ({why}); nothing was loaded")
-            }
-            RefuseReason::Mismatch(why) => write!(f, "this model cannot be loaded: {why}"),
-        }
-    }
-}
-
-/// The parts of a model file, checked but not yet applied to a model.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Parts {
-    /// The header.
-    pub header: Header,
-    /// The burn record bytes.
-    pub record: Vec<u8>,
-}
-
-/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as in zip and PNG.
-pub fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
-}
-
-/// Writes a model file from its header and record bytes.
-pub fn encode(header: &Header, record: &[u8]) -> Result<Vec<u8>, String> {
-    let json = serde_json::to_vec(header).map_err(|e| format!("cannot write the header: {e}"))?;
-    let header_len = u32::try_from(json.len()).map_err(|_| "the header is too long".to_string())?;
-    let mut out = Vec::with_capacity(8 + 4 + 4 + json.len() + 8 + record.len() + 4);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&header_len.to_le_bytes());
-    out.extend_from_slice(&json);
-    out.extend_from_slice(&(record.len() as u64).to_le_bytes());
-    out.extend_from_slice(record);
-    let crc = crc32(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    Ok(out)
-}
-
-/// Checks a model file (magic, version, checksum, lengths, header) and splits it into parts.
-/// The settings are validated; whether the record fits them is checked when it is applied.
-pub fn decode(bytes: &[u8]) -> Result<Parts, RefuseReason> {
-    if bytes.len() < 12 || &bytes[..8] != MAGIC {
-        return Err(RefuseReason::NotAModelFile);
-    }
-    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    if version > FORMAT_VERSION {
-        return Err(RefuseReason::NewerVersion(version));
-    }
-    if version == 0 {
-        return Err(RefuseReason::Corrupt(
-            "format version 0 does not exist".into(),
-        ));
-    }
-    if bytes.len() < 12 + 4 + 8 + 4 {
-        return Err(RefuseReason::Corrupt("it is too short".into()));
-    }
-    let (body, tail) = bytes.split_at(bytes.len() - 4);
-    let stored = u32::from_le_bytes(tail.try_into().expect("4 bytes"));
-    if crc32(body) != stored {
-        return Err(RefuseReason::Corrupt("its checksum does not match".into()));
-    }
-    let header_len = u32::from_le_bytes(body[12..16].try_into().expect("4 bytes")) as usize;
-    let header_end = 16usize
-        .checked_add(header_len)
-        .filter(|&e| e + 8 <= body.len())
-        .ok_or_else(|| RefuseReason::Corrupt("its header length is wrong".into()))?;
-    let record_len = u64::from_le_bytes(
-        body[header_end..header_end + 8]
-            .try_into()
-            .expect("8 bytes"),
-    );
-    if record_len != (body.len() - header_end - 8) as u64 {
-        return Err(RefuseReason::Corrupt("its record length is wrong".into()));
-    }
-    let header: Header = serde_json::from_slice(&body[16..header_end])
-        .map_err(|e| RefuseReason::Mismatch(format!("its settings cannot be read ({e})")))?;
-    header
-        .config
-        .validate()
-        .map_err(|e| RefuseReason::Mismatch(format!("its settings are not valid ({e})")))?;
-    Ok(Parts {
-        header,
-        record: body[header_end + 8..].to_vec(),
-    })
-}
-
-/// A file name for a model: `disentangle-lab-<model>-<data>-step<N>.dlab`.
-pub fn file_name(header: &Header) -> String {
-    format!(
-        "disentangle-lab-{}-{}-step{}.{EXTENSION}",
-        header.config.model.key(),
-        header.config.dataset.key(),
-        header.step
-    )
-}
+pub use crate::settings::model_file::*;
 
 #[cfg(feature = "train")]
 pub use with_burn::{load, save};
@@ -277,7 +111,7 @@ mod with_burn {
     #[cfg(test)]
     mod tests {
         use super::*;
-        use crate::train::model_file::{crc32, FORMAT_VERSION, MAGIC};
+        use crate::settings::model_file::{crc32, FORMAT_VERSION, MAGIC};
         use crate::train::{ModelKind, TrainConfig};
 
         fn trained(config: TrainConfig, steps: usize) -> Trainer {
@@ -398,13 +232,7 @@ mod with_burn {
             let crc = crc32(&garbled);
             garbled.extend_from_slice(&crc.to_le_bytes());
             let err = load(&garbled, &Device::flex()).err().unwrap();
-            assert!(err.to_string().contains("cannot be read"), "{err}");
-        }
-
-        #[test]
-        fn crc32_matches_the_standard_check_value() {
-            // The CRC-32/ISO-HDLC check value of "123456789".
-            assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+            assert!(err.to_string().contains("cannot be used"), "{err}");
         }
     }
 }

@@ -2,10 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{DatasetKind, TrainConfig};
 use crate::data::dsprites::{Factors, IMAGE_PIXELS, IMAGE_SIDE};
 use crate::data::{ivae, pinwheel};
 use crate::rng::Rng;
+use crate::settings::{DatasetKind, TrainConfig};
 
 /// Images in a dSprites preview.
 pub const PREVIEW_IMAGES: usize = 32;

@@ -2,11 +2,11 @@
 
 use burn::prelude::*;
 
-use super::config::{DatasetKind, ModelKind, TrainConfig};
 use crate::data::dsprites::{Factors, IMAGE_PIXELS};
 use crate::data::subset::DspritesSubset;
 use crate::data::{ivae, pinwheel};
 use crate::rng::Rng;
+use crate::settings::{DatasetKind, ModelKind, TrainConfig};
 
 /// Points of each data set shown in the posterior and traversal panels (fixed per run).
 pub const SHOWN_POINTS: usize = 512;

@@ -4,7 +4,6 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 
-use super::config::{ModelKind, TrainConfig};
 use super::model::TrainModel;
 use super::snapshot::{Posterior, Snapshot, TermCurves};
 use super::source::{Batch, DataSource};
@@ -15,6 +14,7 @@ use crate::objective::ivae::ConditionalPriorConfig;
 use crate::objective::tc::TcDecomposer;
 use crate::objective::{self, dd, Encoded, ObjectiveOutput, TermName, Weights};
 use crate::rng::Rng;
+use crate::settings::{ModelKind, TrainConfig};
 use crate::train::DatasetKind;
 
 /// FactorVAE's row: the VAE's terms followed by the discriminator's.
@@ -200,6 +200,22 @@ impl Trainer {
         Ok(())
     }
 
+    /// Takes over the settings of `config` that act on the next step (weights, learning rate,
+    /// prior) and the backend and pace it asks for. Fails, changing nothing, when `config`
+    /// differs in a setting that needs a new model, or is not valid.
+    pub fn set_live(&mut self, config: &TrainConfig) -> Result<(), String> {
+        let changed = crate::settings::schema::reset_changes(&self.config, config);
+        if !changed.is_empty() {
+            return Err(format!(
+                "changing {} needs a new model (a reset)",
+                changed.join(", ")
+            ));
+        }
+        config.validate()?;
+        self.config = config.clone();
+        Ok(())
+    }
+
     /// Changes the learning rate from the next step on.
     pub fn set_lr(&mut self, lr: f64) -> Result<(), String> {
         TrainConfig {
@@ -248,7 +264,9 @@ impl Trainer {
         };
         self.model = Some(model);
         self.pending.push(row);
-        self.step += 1;
+        // Saturates: a loaded model claims at most model_file::MAX_STEP, so this never bites, but
+        // a counter must never wrap to 0.
+        self.step = self.step.saturating_add(1);
     }
 
     /// The configured method's objective on one encoded batch.

@@ -64,20 +64,11 @@ pub async fn run(now_ms: fn() -> f64, adapter: Option<AdapterInfo>, emit: impl F
                     continue;
                 }
                 let mut config = TrainConfig {
-                    dataset,
                     model,
-                    ..TrainConfig::default()
+                    ..TrainConfig::for_dataset(dataset)
                 };
-                match dataset {
-                    DatasetKind::Dsprites => {
-                        config.batch = 64;
-                        config.latents = 6;
-                    }
-                    DatasetKind::Ivae => config.batch = 256,
-                    DatasetKind::Pinwheel => {}
-                }
                 if model == ModelKind::Dd && dataset == DatasetKind::Pinwheel {
-                    config.prior = crate::objective::priors::Prior::pinwheel();
+                    config.prior = crate::settings::Prior::pinwheel();
                 }
                 let what = format!(
                     "{} {} {} (batch {})",

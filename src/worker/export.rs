@@ -4,18 +4,16 @@
 //! [`ToWorker::SaveModel`]: crate::protocol::ToWorker::SaveModel
 //! [`ToWorker::LoadModel`]: crate::protocol::ToWorker::LoadModel
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use burn::prelude::Device;
 
-use super::{post, Control};
+use super::post;
 use crate::protocol::FromWorker;
+use crate::train::control::Control;
 use crate::train::{model_file, Trainer};
 
 /// Writes the current model as a model file and posts it, if the page asked for one.
-pub(super) async fn save_if_asked(control: &Rc<RefCell<Control>>, trainer: Option<&Trainer>) {
-    if !std::mem::take(&mut control.borrow_mut().save_model) {
+pub(super) async fn save_if_asked(control: &mut Control, trainer: Option<&Trainer>) {
+    if !std::mem::take(&mut control.save_model) {
         return;
     }
     match trainer {
@@ -32,19 +30,12 @@ pub(super) async fn save_if_asked(control: &Rc<RefCell<Control>>, trainer: Optio
 /// Builds a trainer from the model file the page sent, once a device is ready. Posts
 /// [`FromWorker::ModelLoaded`] and returns the trainer, or posts [`FromWorker::ModelRefused`]
 /// and returns `None` (the current model stays).
-pub(super) fn load_if_sent(
-    control: &Rc<RefCell<Control>>,
-    device: Option<&Device>,
-) -> Option<Trainer> {
+pub(super) fn load_if_sent(control: &mut Control, device: Option<&Device>) -> Option<Trainer> {
     let device = device?;
-    let bytes = control.borrow_mut().load_model.take()?;
+    let bytes = control.load_model.take()?;
     match model_file::load(&bytes, device) {
         Ok(t) => {
-            {
-                let mut c = control.borrow_mut();
-                c.running = false;
-                c.steps_left = 0;
-            }
+            control.stop();
             post(&FromWorker::ModelLoaded {
                 config: Box::new(t.config().clone()),
                 step: t.step_count(),

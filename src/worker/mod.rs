@@ -1,14 +1,14 @@
 //! The training web worker: owns the [`Trainer`], obeys [`ToWorker`] commands between steps,
 //! and streams [`FromWorker`] messages back. wasm32 only.
 //!
-//! Shape (after yew's `web_worker_prime` reactor): `onmessage` only records commands in
-//! [`Control`]; one async loop applies them between steps, trains for a short time slice,
-//! reads back a snapshot (asynchronously) and yields to the event loop.
+//! Shape (after yew's `web_worker_prime` reactor): `onmessage` only queues commands; one async
+//! loop folds them into a [`Control`] (in arrival order, see `train::control`), applies what
+//! it says between steps, trains for a short time slice, reads back a snapshot
+//! (asynchronously) and yields to the event loop.
 
 mod adapter;
 mod bench;
 mod export;
-mod metrics;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -17,8 +17,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::protocol::{BackendReport, BackendRequest, FromWorker, ToWorker};
-use crate::train::{backend, BackendChoice, DatasetKind, TrainConfig, Trainer};
+use crate::protocol::{BackendReport, FromWorker, ToWorker};
+use crate::settings::{BackendPref, DatasetKind, TrainConfig};
+use crate::train::control::{Applied, Control};
+use crate::train::metric_schedule::MetricScheduler;
+use crate::train::{backend, BackendChoice, Trainer};
 
 /// Time slice of training between two snapshots (ms): short enough that Pause and slider
 /// changes act within a frame or two, long enough to amortise the readback.
@@ -30,23 +33,8 @@ const POSTERIOR_POINTS: usize = 400;
 /// Minimum time between two traversals (ms): decoding a grid costs more than a snapshot.
 const TRAVERSAL_EVERY_MS: f64 = 1500.0;
 
-/// Commands recorded by `onmessage`, applied by the loop between steps.
-#[derive(Default)]
-struct Control {
-    backend: Option<BackendRequest>,
-    config: Option<TrainConfig>,
-    running: bool,
-    steps_left: u32,
-    delay_ms: u32,
-    bench: bool,
-    /// Measurements the page asked for, not yet handed to the scheduler.
-    measure: Vec<crate::train::metric_report::MetricRequest>,
-    /// The page asked for the model as a file.
-    save_model: bool,
-    /// A model file to load, once a device is ready.
-    load_model: Option<Vec<u8>>,
-    inbox: Vec<ToWorker>,
-}
+/// Commands received since the loop last looked.
+type Inbox = Rc<RefCell<Vec<ToWorker>>>;
 
 /// Entry point of the worker binary.
 pub fn start() {
@@ -60,23 +48,24 @@ pub fn start() {
     // wasm but uses them only when told to: tell it where the browser validates SIMD code.
     gemm_common::set_wasm_simd128(wasm_simd_supported());
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let control = Rc::new(RefCell::new(Control::default()));
-    let inbox = control.clone();
+    let inbox: Inbox = Rc::default();
+    let queue = inbox.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         let Some(text) = e.data().as_string() else {
             return;
         };
         match serde_json::from_str::<ToWorker>(&text) {
-            Ok(msg) => inbox.borrow_mut().inbox.push(msg),
+            Ok(msg) => queue.borrow_mut().push(msg),
             Err(err) => post(&FromWorker::Error(format!(
-                "bad message from the page: {err}"
+                "bad message from the page: {}",
+                crate::settings::text::clip(&err.to_string(), 300)
             ))),
         }
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     post(&FromWorker::Ready);
-    wasm_bindgen_futures::spawn_local(run_loop(control));
+    wasm_bindgen_futures::spawn_local(run_loop(inbox));
 }
 
 /// Whether this browser's WebAssembly has SIMD128: validates a one-function module that
@@ -112,73 +101,14 @@ fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-/// Folds the messages received since the last look into the control state.
-fn drain_inbox(control: &Rc<RefCell<Control>>, trainer: &mut Option<Trainer>) {
-    let msgs = std::mem::take(&mut control.borrow_mut().inbox);
-    for msg in msgs {
-        let mut c = control.borrow_mut();
-        let result = match msg {
-            ToWorker::SetBackend(req) => {
-                c.backend = Some(req);
-                Ok(())
-            }
-            ToWorker::Configure(cfg) => {
-                c.config = Some(*cfg);
-                c.running = false;
-                c.steps_left = 0;
-                Ok(())
-            }
-            ToWorker::Run => {
-                c.running = true;
-                Ok(())
-            }
-            ToWorker::Pause => {
-                c.running = false;
-                c.steps_left = 0;
-                Ok(())
-            }
-            ToWorker::Step(n) => {
-                c.running = false;
-                c.steps_left = c.steps_left.saturating_add(n);
-                Ok(())
-            }
-            ToWorker::Benchmark => {
-                c.bench = true;
-                c.running = false;
-                Ok(())
-            }
-            ToWorker::SimulateFailure(msg) => panic!("{msg}"),
-            ToWorker::Measure(r) => {
-                c.measure.push(r);
-                Ok(())
-            }
-            ToWorker::SaveModel => {
-                c.save_model = true;
-                Ok(())
-            }
-            ToWorker::LoadModel(bytes) => {
-                c.load_model = Some(bytes);
-                Ok(())
-            }
-            ToWorker::SetDelay(ms) => {
-                c.delay_ms = ms.min(5_000);
-                Ok(())
-            }
-            ToWorker::SetWeights(w) => match trainer.as_mut() {
-                Some(t) => t.set_weights(w),
-                None => Ok(()),
-            },
-            ToWorker::SetPrior(p) => match trainer.as_mut() {
-                Some(t) => t.set_prior(p),
-                None => Ok(()),
-            },
-            ToWorker::SetLr(lr) => match trainer.as_mut() {
-                Some(t) => t.set_lr(lr),
-                None => Ok(()),
-            },
-        };
-        if let Err(e) = result {
-            post(&FromWorker::Error(e));
+/// Folds the commands received since the last look into `control`, in order.
+fn drain_inbox(inbox: &Inbox, control: &mut Control) {
+    for msg in std::mem::take(&mut *inbox.borrow_mut()) {
+        match control.apply(msg) {
+            Ok(Applied::Recorded) => {}
+            // Fails like a lost GPU device does: a panic, which the hook reports.
+            Ok(Applied::Fail(why)) => panic!("{why}"),
+            Err(e) => post(&FromWorker::Error(e)),
         }
     }
 }
@@ -195,20 +125,20 @@ fn preferred_cpu(dataset: DatasetKind) -> BackendChoice {
 
 /// Resolves the requested backend to a device, falling back to CPU with a notice.
 async fn open_backend(
-    req: BackendRequest,
+    pref: BackendPref,
     dataset: DatasetKind,
 ) -> (BackendChoice, burn::prelude::Device, BackendReport) {
     let adapter = adapter::probe().await;
     let software = adapter.as_ref().is_some_and(|a| a.is_fallback);
     let cpu = preferred_cpu(dataset);
-    let (wanted, mut notice) = match (req, &adapter) {
-        (BackendRequest::Use(c), _) => (c, None),
-        (BackendRequest::Auto, Some(_)) if !software => (BackendChoice::Wgpu, None),
-        (BackendRequest::Auto, Some(_)) => (
+    let (wanted, mut notice) = match (pref.fixed(), &adapter) {
+        (Some(c), _) => (c, None),
+        (None, Some(_)) if !software => (BackendChoice::Wgpu, None),
+        (None, Some(_)) => (
             cpu,
             Some("The WebGPU adapter is a software one (no GPU): the CPU backend is faster here, so it is used. You can switch to WebGPU.".to_string()),
         ),
-        (BackendRequest::Auto, None) => (cpu, Some("This browser offers no WebGPU adapter: training runs on the CPU.".to_string())),
+        (None, None) => (cpu, Some("This browser offers no WebGPU adapter: training runs on the CPU.".to_string())),
     };
     if wanted == BackendChoice::Wgpu && adapter.is_none() {
         notice = Some("WebGPU was asked for, but this browser offers no adapter: training runs on the CPU instead.".into());
@@ -243,7 +173,8 @@ async fn open_backend(
 }
 
 /// The worker's life: apply commands, train a slice, report, yield.
-async fn run_loop(control: Rc<RefCell<Control>>) {
+async fn run_loop(inbox: Inbox) {
+    let mut control = Control::default();
     let mut trainer: Option<Trainer> = None;
     let mut device = None;
     let mut on_gpu = false;
@@ -251,31 +182,31 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
     let mut last_report = (now_ms(), 0u64);
     let mut last_traversal = f64::NEG_INFINITY;
     let mut kl_per_latent: Vec<f32> = Vec::new();
-    let mut request = None;
+    let mut pref = None;
     let mut choice = None;
-    let mut measures = metrics::MetricScheduler::default();
+    let mut measures = MetricScheduler::default();
     let mut shown_running = false;
+    let mut outbox = |m: FromWorker| post(&m);
     loop {
-        drain_inbox(&control, &mut trainer);
+        drain_inbox(&inbox, &mut control);
         sync_running(&control, &mut shown_running);
-        for r in std::mem::take(&mut control.borrow_mut().measure) {
+        for r in std::mem::take(&mut control.measure) {
             measures.ask(r);
         }
-        let mut req = control.borrow_mut().backend.take();
+        let mut req = control.backend.take();
         // Under Auto, a new data set may want the other CPU backend.
         let next_dataset = control
-            .borrow()
             .config
             .as_ref()
             .map_or(config.dataset, |c| c.dataset);
         if req.is_none()
-            && request == Some(BackendRequest::Auto)
+            && pref == Some(BackendPref::Auto)
             && choice.is_some_and(|c: BackendChoice| c.is_cpu() && c != preferred_cpu(next_dataset))
         {
-            req = Some(BackendRequest::Auto);
+            req = Some(BackendPref::Auto);
         }
         if let Some(req) = req {
-            request = Some(req);
+            pref = Some(req);
             let (chosen, d, report) = open_backend(req, next_dataset).await;
             choice = Some(chosen);
             on_gpu = !chosen.is_cpu();
@@ -285,35 +216,41 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
             let current = trainer
                 .as_ref()
                 .map_or_else(|| config.clone(), |t| t.config().clone());
-            control.borrow_mut().config.get_or_insert(current);
+            control.config.get_or_insert(current);
         }
-        if std::mem::take(&mut control.borrow_mut().bench) {
+        if std::mem::take(&mut control.bench) {
             let adapter = adapter::probe().await;
             bench::run(now_ms, adapter, |l| post(&FromWorker::Bench(l))).await;
             post(&FromWorker::BenchDone);
         }
-        let new_config = control.borrow_mut().config.take();
-        if let (Some(cfg), Some(d)) = (new_config, device.as_ref()) {
-            match crate::train::preview::preview(&cfg) {
-                Ok(p) => post(&FromWorker::Preview(p)),
-                Err(e) => post(&FromWorker::Error(format!(
-                    "cannot draw this data set: {e}"
-                ))),
-            }
-            match Trainer::new(cfg.clone(), d) {
-                Ok(t) => {
-                    config = cfg;
-                    trainer = Some(t);
-                    measures.reset();
-                    report(&mut trainer, &mut last_report, &mut kl_per_latent).await;
-                    last_traversal = f64::NEG_INFINITY;
+        if let Some(d) = device.as_ref() {
+            if let Some(cfg) = control.config.take() {
+                match crate::train::preview::preview(&cfg) {
+                    Ok(p) => post(&FromWorker::Preview(p)),
+                    Err(e) => post(&FromWorker::Error(format!(
+                        "cannot draw this data set: {e}"
+                    ))),
                 }
-                Err(e) => post(&FromWorker::Error(format!(
-                    "cannot start this configuration: {e}"
-                ))),
+                match Trainer::new(cfg.clone(), d) {
+                    Ok(t) => {
+                        config = cfg;
+                        trainer = Some(t);
+                        measures.reset();
+                        report(&mut trainer, &mut last_report, &mut kl_per_latent).await;
+                        last_traversal = f64::NEG_INFINITY;
+                    }
+                    Err(e) => post(&FromWorker::Error(format!(
+                        "cannot start this configuration: {e}"
+                    ))),
+                }
             }
         }
-        if let Some(t) = export::load_if_sent(&control, device.as_ref()) {
+        if let (Some(live), Some(t)) = (control.live.take(), trainer.as_mut()) {
+            if let Err(e) = t.set_live(&live) {
+                post(&FromWorker::Error(e));
+            }
+        }
+        if let Some(t) = export::load_if_sent(&mut control, device.as_ref()) {
             config = t.config().clone();
             if let Ok(p) = crate::train::preview::preview(&config) {
                 post(&FromWorker::Preview(p));
@@ -324,16 +261,13 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
             report(&mut trainer, &mut last_report, &mut kl_per_latent).await;
             last_traversal = f64::NEG_INFINITY;
         }
-        export::save_if_asked(&control, trainer.as_ref()).await;
-        let (running, steps_left, delay) = {
-            let c = control.borrow();
-            (c.running, c.steps_left, c.delay_ms)
-        };
+        export::save_if_asked(&mut control, trainer.as_ref()).await;
         let Some(t) = trainer.as_mut() else {
             gloo::timers::future::TimeoutFuture::new(30).await;
             continue;
         };
-        if running || steps_left > 0 {
+        if control.wants_steps() {
+            let steps_left = control.steps_left;
             let start = now_ms();
             let mut taken = 0u32;
             loop {
@@ -346,32 +280,30 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
                     break;
                 }
             }
-            if steps_left > 0 {
-                let mut c = control.borrow_mut();
-                c.steps_left = c.steps_left.saturating_sub(taken);
-            }
+            control.took(taken);
             if !report(&mut trainer, &mut last_report, &mut kl_per_latent).await {
-                control.borrow_mut().running = false;
+                control.stop();
                 sync_running(&control, &mut shown_running);
             }
         }
-        let idle_now = !(control.borrow().running || control.borrow().steps_left > 0);
+        let idle = !control.wants_steps();
         if let Some(t) = trainer.as_ref() {
             // Traversals every TRAVERSAL_EVERY_MS while training, and once after it stops.
             let due = now_ms() - last_traversal > TRAVERSAL_EVERY_MS;
-            if due && (!idle_now || last_traversal < last_report.0) {
+            if due && (!idle || last_traversal < last_report.0) {
                 match t.traversal(0, &kl_per_latent).await {
                     Ok(tr) => post(&FromWorker::Traversal(tr)),
                     Err(e) => post(&FromWorker::Error(e.to_string())),
                 }
                 last_traversal = now_ms();
             }
+            measures.tick(t, !idle, &now_ms, &mut outbox).await;
         }
-        let idle = !(control.borrow().running || control.borrow().steps_left > 0);
-        if let Some(t) = trainer.as_ref() {
-            measures.tick(t, !idle, now_ms, post).await;
-        }
-        let pause = if idle && !measures.busy() { 30 } else { delay };
+        let pause = if idle && !measures.busy() {
+            30
+        } else {
+            control.delay_ms
+        };
         gloo::timers::future::TimeoutFuture::new(pause).await;
     }
 }
@@ -380,8 +312,8 @@ async fn run_loop(control: Rc<RefCell<Control>>) {
 ///
 /// The state is reported after it is applied, never assumed: a `Run` that came after a
 /// `Configure` in the same batch is in force, and a `Pause` from the page is echoed in order.
-fn sync_running(control: &Rc<RefCell<Control>>, shown: &mut bool) {
-    let running = control.borrow().running;
+fn sync_running(control: &Control, shown: &mut bool) {
+    let running = control.running;
     if running != *shown {
         *shown = running;
         post(&FromWorker::Running(running));

@@ -45,7 +45,7 @@ function crc32(bytes) {
 test('plots, curves and metrics download as PNG, CSV and JSON', { timeout: 180_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
   const errors = watchErrors(page);
-  await page.goto(`${server.url}#data=pinwheel&model=beta-vae&seed=1&backend=ndarray`);
+  await page.goto(`${server.url}#dataset=pinwheel&model=beta-vae&seed=1&backend=ndarray`);
   await page.waitForSelector('#backend-badge[data-backend="ndarray"]', { timeout: 60_000 });
   await page.click('#start');
   // Periodic metrics come every 200 steps.
@@ -106,7 +106,7 @@ test('a saved model loads back into a fresh page; wrong and damaged files are re
   const dir = await outDir();
   const first = await browser.newPage({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
   const errors = watchErrors(first);
-  await first.goto(`${server.url}#data=pinwheel&model=beta-vae&beta=2&latents=3&seed=7&backend=ndarray`);
+  await first.goto(`${server.url}#dataset=pinwheel&model=beta-vae&beta=2&latents=3&seed=7&backend=ndarray`);
   await first.waitForSelector('#backend-badge[data-backend="ndarray"]', { timeout: 60_000 });
   const step = await trainTo(first, 300, 60_000);
   const trainedLoss = (await progress(first)).loss;
@@ -178,7 +178,7 @@ test('a saved model loads back into a fresh page; wrong and damaged files are re
 test('on WebGPU the model is read back asynchronously and saves without a crash', { timeout: 180_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
   const errors = watchErrors(page);
-  await page.goto(`${server.url}#data=pinwheel&model=vae&backend=wgpu`);
+  await page.goto(`${server.url}#dataset=pinwheel&model=vae&backend=wgpu`);
   await page.waitForSelector('#backend-badge[data-backend="wgpu"]', { timeout: 90_000 });
   await page.click('#step');
   await waitForStep(page, 1, 90_000);

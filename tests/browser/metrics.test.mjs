@@ -21,7 +21,7 @@ after(async () => {
 const metricValue = (page, key) => page.evaluate(
   (k) => document.querySelector(`#metric-values tr[data-key="${k}"]`)?.dataset.value ?? null, key);
 
-const SMALL_DSPRITES = 'data=dsprites&model=beta-vae&batch=16&latents=4&subset=shapes:square,scales:0.5,orients:2,stride:4&backend=flex';
+const SMALL_DSPRITES = 'dataset=dsprites&model=beta-vae&batch=16&latents=4&subset=shapes:square,scales:0.5,orients:2,stride:4&backend=flex';
 
 test('dSprites: MIG and its MI heatmap, then the slow metrics on request with progress', { timeout: 300_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
@@ -68,7 +68,7 @@ test('dSprites: MIG and its MI heatmap, then the slow metrics on request with pr
 test('iVAE: MCC with the true-vs-recovered scatter, and its history over training', { timeout: 240_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   const errors = watchErrors(page);
-  await page.goto(`${server.url}#data=ivae&model=ivae&batch=256&latents=2&backend=ndarray`);
+  await page.goto(`${server.url}#dataset=ivae&model=ivae&batch=256&latents=2&backend=ndarray`);
   await page.waitForSelector('#metric-values tr[data-key="mcc"]', { timeout: 60_000 });
   const before = await canvasHash(page, '#scatter-canvas');
   await page.click('#start');
@@ -91,7 +91,7 @@ test('iVAE: MCC with the true-vs-recovered scatter, and its history over trainin
 test('A/B comparison: β-VAE against β-TCVAE on the same data and seed', { timeout: 240_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   const errors = watchErrors(page);
-  await page.goto(`${server.url}#data=pinwheel&model=beta-vae&beta=4&backend=ndarray`);
+  await page.goto(`${server.url}#dataset=pinwheel&model=beta-vae&beta=4&backend=ndarray`);
   await page.waitForSelector('#backend-badge[data-backend="ndarray"]', { timeout: 60_000 });
   await page.check('#compare-on');
   await page.waitForSelector('#compare-table');

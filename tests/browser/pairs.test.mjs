@@ -22,10 +22,10 @@ after(async () => {
 
 const MODELS = ['vae', 'beta-vae', 'beta-tcvae', 'factor-vae', 'dd', 'ivae'];
 const DATA = {
-  pinwheel: { link: 'data=pinwheel&batch=400&latents=2', cpu: 'ndarray', steps: 60, gpuSteps: 8 },
-  ivae: { link: 'data=ivae&batch=256&latents=2', cpu: 'ndarray', steps: 60, gpuSteps: 8 },
+  pinwheel: { link: 'dataset=pinwheel&batch=400&latents=2', cpu: 'ndarray', steps: 60, gpuSteps: 8 },
+  ivae: { link: 'dataset=ivae&batch=256&latents=2', cpu: 'ndarray', steps: 60, gpuSteps: 8 },
   // A small subset keeps the convolutions quick on the CPU in wasm.
-  dsprites: { link: 'data=dsprites&batch=16&latents=4&subset=shapes:square.heart,scales:0.5,orients:2,stride:8', cpu: 'flex', steps: 8 },
+  dsprites: { link: 'dataset=dsprites&batch=16&latents=4&subset=shapes:square.heart,scales:0.5,orients:2,stride:8', cpu: 'flex', steps: 8 },
 };
 // The canvases every run draws (the metric history, which needs 200 steps, is checked in
 // metrics.test.mjs).

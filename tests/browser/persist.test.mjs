@@ -68,7 +68,7 @@ test('a bad stored value is ignored with a message', { timeout: 120_000 }, async
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
   await context.addInitScript(([k]) => {
     if (!sessionStorage.getItem('seeded')) {
-      localStorage.setItem(k, 'model=gan&seed=zz&data=pinwheel');
+      localStorage.setItem(k, 'model=gan&seed=zz&dataset=pinwheel');
       sessionStorage.setItem('seeded', '1');
     }
   }, [KEY]);

@@ -12,7 +12,7 @@ after(async () => { await browser?.close(); await server?.close(); });
 test('a share link restores the settings and hides chosen controls', { timeout: 120_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
   const errors = watchErrors(page);
-  await page.goto(`${server.url}#data=pinwheel&model=dd&alpha=1&beta=0&prior=mixture&seed=5&backend=ndarray&hide=lr,backend-select`);
+  await page.goto(`${server.url}#dataset=pinwheel&model=dd&alpha=1&beta=0&prior=mixture&seed=5&backend=ndarray&hide=lr,backend-select`);
   await page.waitForSelector('#prior-select');
   assert.equal(await page.inputValue('#model-select'), 'dd');
   assert.equal(await page.inputValue('#prior-select'), 'mixture');

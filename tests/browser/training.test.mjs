@@ -90,7 +90,7 @@ for (const c of CASES) {
 test('Start right after a reset: the page shows the run, and Pause stops it', { timeout: 120_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
   const errors = watchErrors(page);
-  await page.goto(`${server.url}#data=pinwheel&model=vae&backend=ndarray`);
+  await page.goto(`${server.url}#dataset=pinwheel&model=vae&backend=ndarray`);
   await page.waitForSelector('#backend-badge[data-backend="ndarray"]', { timeout: 60_000 });
   await page.evaluate(() => {
     document.querySelector('#reset').click();
@@ -116,7 +116,7 @@ test('Start right after a reset: the page shows the run, and Pause stops it', { 
 test('typing a learning rate while training: kept until Enter, refused values revert', { timeout: 120_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
   const errors = watchErrors(page);
-  await page.goto(`${server.url}#data=pinwheel&model=vae&backend=ndarray`);
+  await page.goto(`${server.url}#dataset=pinwheel&model=vae&backend=ndarray`);
   await page.waitForSelector('#backend-badge[data-backend="ndarray"]', { timeout: 60_000 });
   await page.click('#start');
   await waitForStep(page, 50, 60_000);

@@ -8,7 +8,7 @@ use super::panels::StateCommandProps;
 use crate::app::bridge::Bridge;
 use crate::app::state::{Action, UiState};
 use crate::protocol::ToWorker;
-use crate::train::compare::CompareOverrides;
+use crate::settings::compare::CompareOverrides;
 use crate::train::{ModelKind, TrainConfig};
 
 /// Turns the comparison on with `overrides` (restarting both runs from step 0 with A's
@@ -31,7 +31,7 @@ pub fn set_compare(
     let d = state.dispatcher();
     match Bridge::spawn(move |msgs| d.dispatch(Action::WorkerB(msgs))) {
         Ok(b) => {
-            commands.start_b(b, o, state.backend_request);
+            commands.start_b(b, o, state.config.backend);
             state.dispatch(Action::SetCompare(Some(o)));
             state.dispatch(Action::SetRunning(false));
             state.dispatch(Action::ClearRun);

@@ -1,6 +1,8 @@
-//! The control column: run buttons, data, model, weights and settings. Every control has a
-//! label and a one-line explanation, and is a native form element, so it works from the
-//! keyboard. Weights and the learning rate act on the next step; the rest reset the model.
+//! The control column: run buttons, then one control per setting of the schema that matters
+//! for the current model and data set. Labels, help lines, ranges and menu entries come from
+//! the schema (`settings::schema`), and what an edit does from `ui::edit`: weights, the
+//! learning rate and the prior act on the next step, the rest reset the model. Every control
+//! is a native form element, so it works from the keyboard.
 
 use yew::prelude::*;
 
@@ -8,14 +10,33 @@ use super::committed_input::CommittedInput;
 use super::panels::StateCommandProps;
 use super::Commands;
 use crate::app::state::{Action, UiState};
-use crate::objective::kinds::Divergence;
-use crate::objective::kinds::Estimator;
-use crate::objective::Weights;
 use crate::protocol::ToWorker;
-use crate::train::config::{prior_by_name, prior_name, PRIOR_NAMES};
-use crate::train::lessons::LESSONS;
-use crate::train::share;
-use crate::train::{DatasetKind, ModelKind, TrainConfig};
+use crate::settings::lessons::LESSONS;
+use crate::settings::link::{self, control_id};
+use crate::settings::schema::{self, Field, Range, FIELDS};
+use crate::settings::text;
+use crate::settings::{
+    BackendPref, ConvSize, DatasetKind, Divergence, Estimator, ImageNet, ModelKind, PriorKind,
+    Speed, TrainConfig,
+};
+use crate::ui::edit::{self, Change};
+
+/// Settings with a place of their own (the header's backend menu, the weight sliders) or in
+/// the main column; the rest go under "More settings".
+const MAIN: [&str; 12] = [
+    "speed",
+    "dataset",
+    "subset",
+    "model",
+    "prior",
+    "divergence",
+    "estimator",
+    "lr",
+    "latents",
+    "batch",
+    "seed",
+    "backend",
+];
 
 /// Reads an `<input>`/`<select>` value from an event.
 fn input_value(e: &Event) -> String {
@@ -23,95 +44,161 @@ fn input_value(e: &Event) -> String {
         .value()
 }
 
-/// Applies a configuration that needs a new model (reset) after validating it.
-fn reset_with(state: &UseReducerHandle<UiState>, commands: &Commands, config: TrainConfig) {
-    if let Err(e) = config.validate() {
-        state.dispatch(Action::ShowError(e));
-        return;
+/// Sends a checked change to the worker and records it in the page state.
+pub fn commit(state: &UseReducerHandle<UiState>, commands: &Commands, change: Change) {
+    state.dispatch(Action::SetConfig(Box::new(change.config)));
+    if change.reset {
+        state.dispatch(Action::ClearRun);
     }
-    state.dispatch(Action::SetConfig(config.clone()));
-    state.dispatch(Action::ClearRun);
-    commands.send(ToWorker::Configure(Box::new(config)));
+    commands.send(change.command);
 }
 
-/// A callback that parses the control's text with `edit` into a new configuration and resets.
-fn on_reset_edit(
+/// A callback that edits setting `key` from the control's text.
+fn on_edit(
     state: &UseReducerHandle<UiState>,
     commands: &Commands,
-    edit: impl Fn(&str, TrainConfig) -> Result<TrainConfig, String> + 'static,
+    key: &'static str,
 ) -> Callback<Event> {
     let (state, commands) = (state.clone(), commands.clone());
     Callback::from(
-        move |e: Event| match edit(&input_value(&e), state.config.clone()) {
-            Ok(config) => reset_with(&state, &commands, config),
+        move |e: Event| match edit::edit(&state.config, key, &input_value(&e)) {
+            Ok(change) => commit(&state, &commands, change),
             Err(err) => state.dispatch(Action::ShowError(err)),
         },
     )
 }
 
-/// One labelled control with its explanation.
-fn field(id: &str, label: &str, help: &str, control: Html) -> Html {
+/// The menu entries of a choice setting: (key, label).
+fn options(key: &str, config: &TrainConfig) -> Vec<(&'static str, &'static str)> {
+    fn all<T: Copy>(
+        list: &[T],
+        key: fn(T) -> &'static str,
+        label: fn(T) -> &'static str,
+    ) -> Vec<(&'static str, &'static str)> {
+        list.iter().map(|&v| (key(v), label(v))).collect()
+    }
+    match key {
+        "dataset" => all(&DatasetKind::ALL, DatasetKind::key, DatasetKind::label),
+        "model" => ModelKind::ALL
+            .into_iter()
+            .filter(|&m| crate::settings::config::model_runs_on(m, config.dataset))
+            .map(|m| (m.key(), m.label()))
+            .collect(),
+        "net" => all(&ImageNet::ALL, ImageNet::key, ImageNet::label),
+        "conv" => all(&ConvSize::ALL, ConvSize::key, ConvSize::label),
+        "estimator" => all(&Estimator::ALL, Estimator::key, Estimator::label),
+        "divergence" => all(&Divergence::ALL, Divergence::key, Divergence::label),
+        "prior" => all(&PriorKind::ALL, PriorKind::key, PriorKind::label),
+        "backend" => all(&BackendPref::ALL, BackendPref::key, BackendPref::label),
+        "speed" => all(&Speed::ALL, Speed::key, Speed::label),
+        _ => Vec::new(),
+    }
+}
+
+/// The help line of a setting: the chosen entry's own help for data set and model.
+fn help(f: &Field, config: &TrainConfig) -> String {
+    match f.key {
+        "dataset" => config.dataset.help().to_string(),
+        "model" => config.model.help().to_string(),
+        _ => f.help.to_string(),
+    }
+}
+
+/// One labelled control for setting `f`, with its help line.
+pub fn setting_control(
+    f: &'static Field,
+    state: &UseReducerHandle<UiState>,
+    commands: &Commands,
+) -> Html {
+    let config = &state.config;
+    let id = control_id(f);
+    let value = f.text(config).unwrap_or_default();
+    let onchange = on_edit(state, commands, f.key);
+    let control = match f.range {
+        Range::Choice(_) => html! {
+            <select id={id.clone()} {onchange} aria-describedby={format!("{id}-help")}>
+                { for options(f.key, config).into_iter().map(|(k, label)| html! {
+                    <option value={k} selected={k == value}>{label}</option>
+                }) }
+            </select>
+        },
+        Range::Bool => html! {
+            <select id={id.clone()} {onchange} aria-describedby={format!("{id}-help")}>
+                <option value="false" selected={value == "false"}>{"off"}</option>
+                <option value="true" selected={value == "true"}>{"on"}</option>
+            </select>
+        },
+        Range::Float { min, max } => html! {
+            <CommittedInput id={id.clone()} kind="number" min={text::number(min)} max={text::number(max)}
+                step="any" value={value} {onchange} />
+        },
+        Range::Int { min, max } => html! {
+            <CommittedInput id={id.clone()} kind="number" min={min.to_string()}
+                max={(max != u64::MAX).then(|| max.to_string())} step="1" value={value} {onchange} />
+        },
+        _ => html! {
+            <CommittedInput id={id.clone()} kind="text" value={value} {onchange} spellcheck="false" />
+        },
+    };
     html! {
         <div class={classes!("field", format!("field-{id}"))}>
-            <label for={id.to_string()}>{label}</label>
+            <label for={id.clone()}>{f.label}</label>
             {control}
-            <p class="help" id={format!("{id}-help")}>{help}</p>
+            <p class="help" id={format!("{id}-help")}>{help(f, config)}</p>
         </div>
     }
 }
 
-/// Slider + number box for weight `which` (0 α, 1 β, 2 γ); acts on the next step.
+/// Slider + number box for weight `key` (α, β or γ); acts on the next step.
 fn weight_control(
     state: &UseReducerHandle<UiState>,
     commands: &Commands,
     which: usize,
     role: &str,
-    max: f64,
 ) -> Html {
     let (id, symbol) = [("alpha", "α"), ("beta", "β"), ("gamma", "γ")][which];
-    let w = state.config.weights;
-    let value = [w.alpha, w.beta, w.gamma][which];
+    let Some(f) = schema::field(id) else {
+        return Html::default();
+    };
+    let value = f.text(&state.config).unwrap_or_default();
+    let max = match f.range {
+        Range::Float { max, .. } => max,
+        _ => 1.0,
+    };
+    // The slider's travel: the paper's range for FactorVAE's γ (10–100), 20 otherwise; the
+    // number box takes the schema's whole range.
+    let travel = if state.config.model == ModelKind::FactorVae && which == 2 {
+        100.0
+    } else {
+        20.0
+    };
     let oninput = {
         let (state, commands) = (state.clone(), commands.clone());
         Callback::from(move |e: InputEvent| {
             let raw = e
                 .target_unchecked_into::<web_sys::HtmlInputElement>()
                 .value();
-            let v: f64 = raw.trim().parse().unwrap_or(f64::NAN);
-            let mut weights: Weights = state.config.weights;
-            match which {
-                0 => weights.alpha = v,
-                1 => weights.beta = v,
-                _ => weights.gamma = v,
+            match edit::edit(&state.config, id, &raw) {
+                Ok(change) => commit(&state, &commands, change),
+                Err(err) => state.dispatch(Action::ShowError(err)),
             }
-            if let Err(err) = weights.validate() {
-                state.dispatch(Action::ShowError(format!(
-                    "{err}; the weight was not changed"
-                )));
-                return;
-            }
-            state.dispatch(Action::SetConfig(TrainConfig {
-                weights,
-                ..state.config.clone()
-            }));
-            commands.send(ToWorker::SetWeights(weights));
         })
     };
     let applied = state
         .applied_weights
-        .map(|a| [a.alpha, a.beta, a.gamma][which].to_string());
+        .map(|a| text::number([a.alpha, a.beta, a.gamma][which]));
     html! {
         <div class={classes!("field", format!("field-{id}"))}>
-            <label for={id}>{format!("{symbol} = {value:.1}")}
+            <label for={id}>{format!("{symbol} = {value}")}
                 <span class="applied">{" applied: "}
                     <span id={format!("applied-{id}")} data-value={applied.clone()}>{applied.clone().unwrap_or_else(|| "–".into())}</span>
                 </span>
             </label>
             <div class="weight">
-                <input id={id} type="range" min="0" max={max.to_string()} step="0.1" value={value.to_string()}
+                <input id={id} type="range" min="0" max={text::number(travel)} step="0.1" value={value.clone()}
                     oninput={oninput.clone()} aria-describedby={format!("{id}-help")} />
-                <input id={format!("{id}-number")} type="number" min="0" max={crate::objective::weights::MAX_WEIGHT.to_string()} step="0.1"
-                    value={value.to_string()} oninput={oninput} aria-label={format!("{symbol} exact value")} />
+                <input id={format!("{id}-number")} type="number" min="0" max={text::number(max)} step="0.1"
+                    value={value} oninput={oninput} aria-label={format!("{symbol} exact value")} />
             </div>
             <p class="help" id={format!("{id}-help")}>{format!("Weight of {role}. Acts on the next step.")}</p>
         </div>
@@ -124,107 +211,13 @@ pub fn controls(props: &StateCommandProps) -> Html {
     let state = props.state.clone();
     let commands = props.commands.clone();
     let config = state.config.clone();
-
-    let on_dataset = on_reset_edit(&state, &commands, |v, c| {
-        let dataset = DatasetKind::parse(v)?;
-        let model = if c.model == ModelKind::Ivae && dataset != DatasetKind::Ivae {
-            ModelKind::Vae
-        } else {
-            c.model
-        };
-        let batch = match dataset {
-            DatasetKind::Pinwheel => 400,
-            DatasetKind::Ivae => 256,
-            DatasetKind::Dsprites => 64,
-        };
-        let latents = if dataset == DatasetKind::Dsprites {
-            6
-        } else {
-            2
-        };
-        Ok(TrainConfig {
-            dataset,
-            model,
-            batch,
-            latents,
-            prior: crate::objective::priors::Prior::Normal,
-            ..c
-        })
-    });
-    let on_model = on_reset_edit(&state, &commands, |v, c| {
-        Ok(TrainConfig {
-            model: ModelKind::parse(v)?,
-            ..c
-        })
-    });
-    let on_prior = on_reset_edit(&state, &commands, |v, c| {
-        Ok(TrainConfig {
-            prior: prior_by_name(v, c.latents)?,
-            ..c
-        })
-    });
-    let on_estimator = on_reset_edit(&state, &commands, |v, c| {
-        let estimator = if v == "mws" {
-            Estimator::Mws
-        } else {
-            Estimator::Mss
-        };
-        Ok(TrainConfig { estimator, ..c })
-    });
-    let on_divergence = on_reset_edit(&state, &commands, |v, c| {
-        let divergence = if v == "mmd" {
-            Divergence::Mmd
-        } else {
-            Divergence::KlPQ
-        };
-        Ok(TrainConfig { divergence, ..c })
-    });
-    let on_latents = on_reset_edit(&state, &commands, |v, c| {
-        let latents = v
-            .trim()
-            .parse()
-            .map_err(|_| "the latent size must be a whole number".to_string())?;
-        Ok(TrainConfig { latents, ..c })
-    });
-    let on_batch = on_reset_edit(&state, &commands, |v, c| {
-        let batch = v
-            .trim()
-            .parse()
-            .map_err(|_| "the batch size must be a whole number".to_string())?;
-        Ok(TrainConfig { batch, ..c })
-    });
-    let on_subset = on_reset_edit(&state, &commands, |v, c| {
-        Ok(TrainConfig {
-            subset: v.trim().parse()?,
-            ..c
-        })
-    });
-    let on_seed = on_reset_edit(&state, &commands, |v, c| {
-        let seed = v
-            .trim()
-            .parse()
-            .map_err(|_| "the seed must be a whole number ≥ 0".to_string())?;
-        Ok(TrainConfig { seed, ..c })
-    });
-    let on_lr = {
-        let (state, commands) = (state.clone(), commands.clone());
-        Callback::from(move |e: Event| {
-            let lr: f64 = input_value(&e).parse().unwrap_or(f64::NAN);
-            let next = TrainConfig {
-                lr,
-                ..state.config.clone()
-            };
-            match next.validate() {
-                Ok(()) => {
-                    state.dispatch(Action::SetConfig(next));
-                    commands.send(ToWorker::SetLr(lr));
-                }
-                Err(err) => state.dispatch(Action::ShowError(format!(
-                    "{err}; the learning rate was not changed"
-                ))),
-            }
-        })
+    let applies = |key: &str| schema::field(key).filter(|f| (f.applies)(&config));
+    let main = |key: &str| {
+        applies(key)
+            .map(|f| setting_control(f, &state, &commands))
+            .unwrap_or_default()
     };
+
     let on_start = {
         let (state, commands) = (state.clone(), commands.clone());
         Callback::from(move |_| {
@@ -242,28 +235,12 @@ pub fn controls(props: &StateCommandProps) -> Html {
     };
     let on_reset = {
         let (state, commands) = (state.clone(), commands.clone());
-        Callback::from(move |_| reset_with(&state, &commands, state.config.clone()))
-    };
-    let on_delay = {
-        let (state, commands) = (state.clone(), commands.clone());
-        Callback::from(move |e: Event| {
-            let ms = input_value(&e).parse().unwrap_or(0);
-            state.dispatch(Action::SetDelay(ms));
-            commands.send(ToWorker::SetDelay(ms));
+        Callback::from(move |_| match edit::reset(&state.config) {
+            Ok(change) => commit(&state, &commands, change),
+            Err(e) => state.dispatch(Action::ShowError(e)),
         })
     };
     let roles = config.model.weight_roles();
-    let weight_max = |i: usize| {
-        if config.model == ModelKind::FactorVae && i == 2 {
-            100.0
-        } else {
-            20.0
-        }
-    };
-    let models = ModelKind::ALL
-        .iter()
-        .filter(|m| **m != ModelKind::Ivae || config.dataset == DatasetKind::Ivae);
-
     let on_lesson = {
         let (state, commands) = (state.clone(), commands.clone());
         Callback::from(move |e: Event| {
@@ -271,92 +248,66 @@ pub fn controls(props: &StateCommandProps) -> Html {
             let lesson = LESSONS.iter().find(|l| l.id == id);
             state.dispatch(Action::SetLesson(lesson));
             if let Some(l) = lesson {
-                let (link, _) = share::decode(l.link);
-                reset_with(&state, &commands, link.config.clone());
+                let (lesson_link, _) = link::decode(l.link);
+                // The visitor's backend and pace stay; the lesson sets the rest.
+                let config = TrainConfig {
+                    backend: state.config.backend,
+                    speed: state.config.speed,
+                    ..lesson_link.config
+                };
+                match edit::reset(&config) {
+                    Ok(change) => commit(&state, &commands, change),
+                    Err(e) => state.dispatch(Action::ShowError(e)),
+                }
                 // The lesson's comparison (or none) replaces the current one.
-                super::compare::set_compare(&state, &commands, &link.config, link.compare);
+                super::compare::set_compare(&state, &commands, &config, lesson_link.compare);
             }
         })
     };
+    let more: Vec<&'static Field> = FIELDS
+        .iter()
+        .filter(|f| (f.applies)(&config) && !MAIN.contains(&f.key))
+        .filter(|f| !matches!(f.key, "alpha" | "beta" | "gamma"))
+        .collect();
 
     html! {
         <aside class="controls" aria-label="Training controls">
-            { field("lesson-select", "Lesson", "Presets that reproduce each paper's point; each explains what to watch.", html! {
+            <div class="field field-lesson-select">
+                <label for="lesson-select">{"Lesson"}</label>
                 <select id="lesson-select" onchange={on_lesson}>
                     <option value="" selected={state.lesson.is_none()}>{"Free play"}</option>
                     { for LESSONS.iter().map(|l| html! { <option value={l.id} selected={state.lesson.is_some_and(|s| s.id == l.id)}>{l.title}</option> }) }
                 </select>
-            }) }
+                <p class="help">{"Presets that reproduce each paper's point; each explains what to watch."}</p>
+            </div>
             <div class="buttons">
                 <button id="start" class="primary" onclick={on_start}>{ if state.running { "Pause" } else { "Start" } }</button>
                 <button id="step" onclick={on_step} title="Take one optimisation step">{"Step"}</button>
                 <button id="reset" onclick={on_reset} title="New model with the current settings">{"Reset"}</button>
             </div>
-            { field("speed-select", "Speed", "Slow motion pauses between updates so each step can be watched.", html! {
-                <select id="speed-select" onchange={on_delay}>
-                    <option value="0" selected={state.delay_ms == 0}>{"Full speed"}</option>
-                    <option value="300" selected={state.delay_ms == 300}>{"Slow motion"}</option>
-                    <option value="1000" selected={state.delay_ms == 1000}>{"Very slow"}</option>
-                </select>
-            }) }
-            { field("dataset-select", "Data", match config.dataset {
-                DatasetKind::Pinwheel => "Pinwheel: 400 points on 4 spiral arms (Mathieu et al. 2019).",
-                DatasetKind::Ivae => "2-D sources whose variance changes by segment, mixed by an invertible MLP (Khemakhem et al. 2020).",
-                DatasetKind::Dsprites => "dSprites: 64×64 shapes from 5 factors, rendered in the browser (Matthey et al. 2017).",
-            }, html! {
-                <select id="dataset-select" onchange={on_dataset}>
-                    { for DatasetKind::ALL.iter().map(|d| html! { <option value={d.key()} selected={*d == config.dataset}>{d.key()}</option> }) }
-                </select>
-            }) }
-            if config.dataset == DatasetKind::Dsprites {
-                { field("subset", "dSprites subset", "e.g. default, full, or shapes:heart,scales:0-5,orients:10,stride:2.", html! {
-                    <CommittedInput id="subset" kind="text" value={config.subset.to_string()} onchange={on_subset} spellcheck="false" />
-                }) }
-            }
-            { field("model-select", "Model", config.model.help(), html! {
-                <select id="model-select" onchange={on_model}>
-                    { for models.map(|m| html! { <option value={m.key()} selected={*m == config.model}>{m.label()}</option> }) }
-                </select>
-            }) }
+            { main("speed") }
+            { main("dataset") }
+            { main("subset") }
+            { main("model") }
             if roles.iter().all(Option::is_none) {
                 <p class="help" id="no-weights">{"This model has no weights to tune: its objective is the plain ELBO."}</p>
             }
-            { for (0..3).filter_map(|i| roles[i].map(|role| weight_control(&state, &commands, i, role, weight_max(i)))) }
-            if config.model == ModelKind::Dd {
-                { field("prior-select", "Prior p(z)", "DD's point: the prior shapes the latent space. Acts on the next step; mixture needs 2 latents.", html! {
-                    <select id="prior-select" onchange={on_prior}>
-                        { for PRIOR_NAMES.iter().map(|p| html! { <option value={*p} selected={*p == prior_name(&config.prior)}>{*p}</option> }) }
-                    </select>
-                }) }
-                { field("divergence-select", "Divergence D", "How q(z) is compared with p(z): KL(p ‖ q) on the batch, or MMD.", html! {
-                    <select id="divergence-select" onchange={on_divergence}>
-                        <option value="kl" selected={config.divergence == Divergence::KlPQ}>{"KL(p ‖ q)"}</option>
-                        <option value="mmd" selected={config.divergence == Divergence::Mmd}>{"MMD (IMQ)"}</option>
-                    </select>
-                }) }
-            }
-            if config.model == ModelKind::BetaTcvae {
-                { field("estimator-select", "TC estimator", "Minibatch-stratified (unbiased) or minibatch-weighted sampling; their values are not comparable.", html! {
-                    <select id="estimator-select" onchange={on_estimator}>
-                        <option value="mss" selected={config.estimator == Estimator::Mss}>{"MSS"}</option>
-                        <option value="mws" selected={config.estimator == Estimator::Mws}>{"MWS"}</option>
-                    </select>
-                }) }
-            }
-            { field("lr", "Learning rate", "Adam's step size; acts on the next step. Too large and the loss can diverge.", html! {
-                <CommittedInput id="lr" kind="number" min="0.00001" max="1" step="0.0001" value={config.lr.to_string()} onchange={on_lr} />
-            }) }
+            { for (0..3).filter_map(|i| roles[i].map(|role| weight_control(&state, &commands, i, role))) }
+            { main("prior") }
+            { main("divergence") }
+            { main("estimator") }
+            { main("lr") }
             <div class="row2">
-                { field("latents", "Latents", "Size of z.", html! {
-                    <CommittedInput id="latents" kind="number" min="1" max="32" step="1" value={config.latents.to_string()} onchange={on_latents} />
-                }) }
-                { field("batch", "Batch", "Points per step.", html! {
-                    <CommittedInput id="batch" kind="number" min="1" max="4096" step="1" value={config.batch.to_string()} onchange={on_batch} />
-                }) }
-                { field("seed", "Seed", "Same seed, same run.", html! {
-                    <CommittedInput id="seed" kind="number" min="0" step="1" value={config.seed.to_string()} onchange={on_seed} />
-                }) }
+                { main("latents") }
+                { main("batch") }
+                { main("seed") }
             </div>
+            if !more.is_empty() {
+                <details class="more-settings" id="more-settings">
+                    <summary>{"More settings"}</summary>
+                    { for more.into_iter().map(|f| setting_control(f, &state, &commands)) }
+                </details>
+            }
         </aside>
     }
 }

@@ -14,9 +14,9 @@ use yew::prelude::*;
 
 use super::bridge::Bridge;
 use super::state::{Action, UiState, MAX_RESTARTS};
-use crate::protocol::{BackendRequest, FromWorker, ToWorker};
-use crate::train::compare::CompareOverrides;
-use crate::train::{BackendChoice, DatasetKind, TrainConfig};
+use crate::protocol::{FromWorker, ToWorker};
+use crate::settings::compare::CompareOverrides;
+use crate::settings::{BackendPref, TrainConfig};
 
 /// Sends commands to the worker (and to run B's, when comparing); cheap to clone.
 #[derive(Clone)]
@@ -40,8 +40,7 @@ impl Commands {
         if let Some((b, o)) = self.b.borrow().as_ref() {
             let for_b = match &msg {
                 ToWorker::Configure(c) => o.apply(c).ok().map(|c| ToWorker::Configure(Box::new(c))),
-                ToWorker::SetWeights(w) => Some(ToWorker::SetWeights(o.weights(*w))),
-                ToWorker::SetPrior(_) if o.model != crate::train::ModelKind::Dd => None,
+                ToWorker::SetLive(c) => o.apply(c).ok().map(|c| ToWorker::SetLive(Box::new(c))),
                 ToWorker::Benchmark => None,
                 other => Some(other.clone()),
             };
@@ -63,7 +62,7 @@ impl Commands {
 
     /// Replaces run A's worker (after a crash) with a fresh one on `backend`, configured
     /// with `config`.
-    pub fn restart_a(&self, bridge: Bridge, backend: BackendRequest, config: TrainConfig) {
+    pub fn restart_a(&self, bridge: Bridge, backend: BackendPref, config: TrainConfig) {
         bridge.send(&ToWorker::SetBackend(backend));
         bridge.send(&ToWorker::Configure(Box::new(config)));
         *self.a.borrow_mut() = Some(bridge);
@@ -71,7 +70,7 @@ impl Commands {
 
     /// Starts run B's worker (replacing one that runs) on `backend`; the caller then resets
     /// both runs with [`Self::send`]`(Configure(..))`.
-    pub fn start_b(&self, bridge: Bridge, overrides: CompareOverrides, backend: BackendRequest) {
+    pub fn start_b(&self, bridge: Bridge, overrides: CompareOverrides, backend: BackendPref) {
         bridge.send(&ToWorker::SetBackend(backend));
         *self.b.borrow_mut() = Some((bridge, overrides));
     }
@@ -157,7 +156,7 @@ pub fn app() -> Html {
     let commands = {
         let dispatcher = state.dispatcher();
         let config = state.config.clone();
-        let request = state.backend_request;
+        let request = state.config.backend;
         let compare = state.compare.as_ref().map(|b| b.overrides);
         let dispatcher_b = state.dispatcher();
         use_memo((), move |_| {
@@ -198,16 +197,15 @@ pub fn app() -> Html {
             if crashes == 0 || crashes > MAX_RESTARTS {
                 return;
             }
-            let cpu = match state.config.dataset {
-                DatasetKind::Dsprites => BackendChoice::Flex,
-                _ => BackendChoice::Ndarray,
+            let config = TrainConfig {
+                backend: state.crash_backend(),
+                ..state.config.clone()
             };
-            let request = BackendRequest::Use(cpu);
             match Bridge::spawn(deliver_a(state.dispatcher())) {
                 Ok(b) => {
-                    state.dispatch(Action::SetBackendRequest(request));
+                    state.dispatch(Action::SetConfig(Box::new(config.clone())));
                     state.dispatch(Action::ClearRunKeepMessage);
-                    commands.restart_a(b, request, state.config.clone());
+                    commands.restart_a(b, config.backend, config);
                 }
                 Err(e) => state.dispatch(Action::ShowError(e)),
             }

@@ -7,12 +7,12 @@ use crate::app::draw;
 use crate::app::state::{Action, UiState};
 use crate::objective::priors::Prior;
 use crate::objective::TermName;
-use crate::protocol::{BackendRequest, ToWorker};
-use crate::train::config::prior_name;
+use crate::protocol::ToWorker;
+use crate::settings::BackendPref;
 use crate::train::preview::Preview;
 use crate::train::traversal::{Decoded, IMAGE_STEPS, PATH_STEPS};
-use crate::train::BackendChoice;
 use crate::train::{DatasetKind, ModelKind};
+use crate::ui::edit;
 
 /// Props shared by the panels.
 #[derive(Properties, PartialEq)]
@@ -35,27 +35,18 @@ pub struct StateCommandProps {
 pub fn backend_badge(props: &StateCommandProps) -> Html {
     let state = &props.state;
     let onchange = {
-        let (d, commands) = (state.dispatcher(), props.commands.clone());
+        let (state, commands) = (state.clone(), props.commands.clone());
         Callback::from(move |e: Event| {
             let value = e
                 .target_unchecked_into::<web_sys::HtmlSelectElement>()
                 .value();
-            let req = match value.as_str() {
-                "auto" => BackendRequest::Auto,
-                other => match BackendChoice::parse(other) {
-                    Ok(c) => BackendRequest::Use(c),
-                    Err(e) => return d.dispatch(Action::ShowError(e)),
-                },
-            };
-            d.dispatch(Action::SetBackendRequest(req));
-            d.dispatch(Action::ClearRun);
-            commands.send(ToWorker::SetBackend(req));
+            match edit::edit(&state.config, "backend", &value) {
+                Ok(change) => super::controls::commit(&state, &commands, change),
+                Err(e) => state.dispatch(Action::ShowError(e)),
+            }
         })
     };
-    let selected = match state.backend_request {
-        BackendRequest::Auto => "auto".to_string(),
-        BackendRequest::Use(c) => c.key().to_string(),
-    };
+    let selected = state.config.backend;
     let (running_on, adapter, notice) = match &state.backend {
         None => ("starting…".to_string(), String::new(), None),
         Some(r) => {
@@ -88,8 +79,8 @@ pub fn backend_badge(props: &StateCommandProps) -> Html {
             <span class="field-backend-select">
             <label for="backend-select">{"Backend "}</label>
             <select id="backend-select" {onchange} title="Where training runs. Auto uses WebGPU on a real GPU and the CPU otherwise.">
-                { for [("auto", "Auto"), ("wgpu", "WebGPU"), ("ndarray", "CPU (NdArray)"), ("flex", "CPU (Flex)")].iter().map(|(k, label)| html! {
-                    <option value={*k} selected={selected == *k}>{*label}</option>
+                { for BackendPref::ALL.into_iter().map(|b| html! {
+                    <option value={b.key()} selected={selected == b}>{b.label()}</option>
                 }) }
             </select>
             </span>
@@ -152,7 +143,7 @@ pub fn posterior_panel(props: &StateProps) -> Html {
         <figure class="panel">
             <figcaption>
                 <h2>{"Aggregate posterior q(z)"}</h2>
-                <p class="help">{format!("One sample z ~ q(z|x) per shown point, {colouring}; grey shading is the prior p(z) ({}). A good fit spreads q(z) over the prior.", prior_name(&prior))}</p>
+                <p class="help">{format!("One sample z ~ q(z|x) per shown point, {colouring}; grey shading is the prior p(z) ({}). A good fit spreads q(z) over the prior.", prior.kind().key())}</p>
                 if k > 2 {
                     <p class="dims">{"Plot "}{dim_select("dim-x", a, b, true)}{" against "}{dim_select("dim-y", b, a, false)}</p>
                 }

@@ -3,8 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{DatasetKind, ModelKind, TrainConfig};
-use crate::objective::Weights;
+use super::choice::{DatasetKind, ModelKind};
+use super::config::{model_runs_on, TrainConfig};
+use super::text;
+use super::weights::Weights;
 
 /// How run B differs from run A.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,10 +45,10 @@ impl CompareOverrides {
     pub fn to_link(&self) -> String {
         let mut s = self.model.key().to_string();
         if let Some(a) = self.alpha {
-            s.push_str(&format!(":a{a}"));
+            s.push_str(&format!(":a{}", text::number(a)));
         }
         if let Some(b) = self.beta {
-            s.push_str(&format!(":b{b}"));
+            s.push_str(&format!(":b{}", text::number(b)));
         }
         s
     }
@@ -63,12 +65,17 @@ impl CompareOverrides {
         for p in parts {
             let num = |v: &str| {
                 v.parse::<f64>()
-                    .map_err(|_| format!("'{v}' is not a number"))
+                    .map_err(|_| format!("'{}' is not a number", text::clip(v, 40)))
             };
             match p.split_at_checked(1) {
                 Some(("a", v)) => o.alpha = Some(num(v)?),
                 Some(("b", v)) => o.beta = Some(num(v)?),
-                _ => return Err(format!("'{p}' is not aX or bY (B's own α or β)")),
+                _ => {
+                    return Err(format!(
+                        "'{}' is not aX or bY (B's own α or β)",
+                        text::clip(p, 40)
+                    ))
+                }
             }
         }
         Ok(o)
@@ -78,7 +85,7 @@ impl CompareOverrides {
     pub fn models(dataset: DatasetKind) -> impl Iterator<Item = ModelKind> {
         ModelKind::ALL
             .into_iter()
-            .filter(move |&m| m != ModelKind::Ivae || dataset == DatasetKind::Ivae)
+            .filter(move |&m| model_runs_on(m, dataset))
     }
 
     /// The usual partner of A's model: β-TCVAE for β-VAE (lesson b), a plain VAE for the

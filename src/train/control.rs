@@ -1,0 +1,198 @@
+//! The training worker's command state: the page's [`ToWorker`] commands folded, in the order
+//! they came, into what the worker loop does next. Plain Rust (no DOM, no burn), so the rules
+//! are tested natively; `worker` only feeds it messages and acts on it.
+//!
+//! The order matters where commands arrive in one batch: a live change (weights, learning
+//! rate, prior) sent after a reset applies to the new model, not to the old one that the reset
+//! is about to replace.
+
+use crate::protocol::ToWorker;
+use crate::settings::{schema, BackendPref, TrainConfig};
+use crate::train::metric_report::MetricRequest;
+
+/// Longest slow-motion pause the worker honours (ms).
+pub const MAX_DELAY_MS: u32 = 5_000;
+
+/// What the worker is to do, as the commands so far say.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Control {
+    /// A backend to (re)start on.
+    pub backend: Option<BackendPref>,
+    /// A new model to build with these settings (a reset).
+    pub config: Option<TrainConfig>,
+    /// Settings that act on the next step, for the current model.
+    pub live: Option<TrainConfig>,
+    /// Train continuously.
+    pub running: bool,
+    /// Steps still to take before pausing (single steps, slow motion).
+    pub steps_left: u32,
+    /// Pause between snapshots (ms).
+    pub delay_ms: u32,
+    /// Run the in-page benchmark.
+    pub bench: bool,
+    /// Measurements asked for, not yet handed to the scheduler.
+    pub measure: Vec<MetricRequest>,
+    /// The page asked for the model as a file.
+    pub save_model: bool,
+    /// A model file to load.
+    pub load_model: Option<Vec<u8>>,
+}
+
+/// What applying one command needs from the worker beyond the recorded state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Applied {
+    /// Nothing more.
+    Recorded,
+    /// The page asked the worker to fail the way a lost GPU device makes it fail (tests).
+    Fail(String),
+}
+
+impl Control {
+    /// Folds one command into the state, in arrival order.
+    pub fn apply(&mut self, msg: ToWorker) -> Result<Applied, String> {
+        match msg {
+            ToWorker::SetBackend(pref) => self.backend = Some(pref),
+            ToWorker::Configure(cfg) => {
+                cfg.validate()?;
+                self.delay_ms = cfg.speed.delay_ms();
+                self.config = Some(*cfg);
+                // The new model supersedes live changes meant for the old one.
+                self.live = None;
+                self.running = false;
+                self.steps_left = 0;
+            }
+            ToWorker::SetLive(cfg) => {
+                cfg.validate()?;
+                self.delay_ms = cfg.speed.delay_ms().min(MAX_DELAY_MS);
+                match self.config.as_mut() {
+                    // A reset is pending: the change is for the model it builds.
+                    Some(pending) => schema::copy_live(&cfg, pending)?,
+                    None => self.live = Some(*cfg),
+                }
+            }
+            ToWorker::Run => self.running = true,
+            ToWorker::Pause => {
+                self.running = false;
+                self.steps_left = 0;
+            }
+            ToWorker::Step(n) => {
+                self.running = false;
+                self.steps_left = self.steps_left.saturating_add(n);
+            }
+            ToWorker::Benchmark => {
+                self.bench = true;
+                self.running = false;
+            }
+            ToWorker::Measure(r) => {
+                if !self.measure.contains(&r) {
+                    self.measure.push(r);
+                }
+            }
+            ToWorker::SaveModel => self.save_model = true,
+            ToWorker::LoadModel(bytes) => self.load_model = Some(bytes),
+            ToWorker::SimulateFailure(why) => return Ok(Applied::Fail(why)),
+        }
+        Ok(Applied::Recorded)
+    }
+
+    /// Whether the worker should take steps now.
+    pub fn wants_steps(&self) -> bool {
+        self.running || self.steps_left > 0
+    }
+
+    /// Counts `taken` steps against a pending single-step request.
+    pub fn took(&mut self, taken: u32) {
+        self.steps_left = self.steps_left.saturating_sub(taken);
+    }
+
+    /// Stops training (a model was loaded, or training failed).
+    pub fn stop(&mut self) {
+        self.running = false;
+        self.steps_left = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{ModelKind, Speed};
+
+    fn config(seed: u64) -> TrainConfig {
+        TrainConfig {
+            seed,
+            ..TrainConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_weight_change_sent_after_a_reset_reaches_the_new_model() {
+        let mut c = Control::default();
+        c.apply(ToWorker::Configure(Box::new(config(1)))).unwrap();
+        let mut live = config(1);
+        live.weights.beta = 6.0;
+        live.lr = 0.01;
+        c.apply(ToWorker::SetLive(Box::new(live))).unwrap();
+        let pending = c.config.as_ref().unwrap();
+        assert_eq!(
+            (pending.weights.beta, pending.lr, pending.seed),
+            (6.0, 0.01, 1)
+        );
+        assert_eq!(c.live, None);
+    }
+
+    #[test]
+    fn a_reset_after_a_live_change_drops_it_and_pauses() {
+        let mut c = Control::default();
+        c.apply(ToWorker::Run).unwrap();
+        let mut live = config(0);
+        live.weights.beta = 3.0;
+        c.apply(ToWorker::SetLive(Box::new(live.clone()))).unwrap();
+        assert_eq!(c.live, Some(live));
+        c.apply(ToWorker::Configure(Box::new(config(2)))).unwrap();
+        assert_eq!(c.live, None);
+        assert!(!c.running);
+        // A Run sent after the reset, in the same batch, is in force.
+        c.apply(ToWorker::Run).unwrap();
+        assert!(c.wants_steps());
+    }
+
+    #[test]
+    fn steps_add_up_and_pause_clears_them() {
+        let mut c = Control::default();
+        c.apply(ToWorker::Step(1)).unwrap();
+        c.apply(ToWorker::Step(u32::MAX)).unwrap();
+        assert_eq!(c.steps_left, u32::MAX, "saturates, never wraps");
+        c.took(5);
+        assert!(c.wants_steps());
+        c.apply(ToWorker::Pause).unwrap();
+        assert!(!c.wants_steps());
+    }
+
+    #[test]
+    fn invalid_settings_are_refused_and_change_nothing() {
+        let mut c = Control::default();
+        let mut bad = config(0);
+        bad.model = ModelKind::Ivae;
+        assert!(c.apply(ToWorker::Configure(Box::new(bad.clone()))).is_err());
+        assert!(c.apply(ToWorker::SetLive(Box::new(bad))).is_err());
+        assert_eq!(c, Control::default());
+    }
+
+    #[test]
+    fn the_pace_follows_the_speed_setting_and_measurements_queue_once() {
+        let mut c = Control::default();
+        let slow = TrainConfig {
+            speed: Speed::VerySlow,
+            ..config(0)
+        };
+        c.apply(ToWorker::SetLive(Box::new(slow))).unwrap();
+        assert_eq!(c.delay_ms, 1000);
+        c.apply(ToWorker::Measure(MetricRequest::ChenMig)).unwrap();
+        c.apply(ToWorker::Measure(MetricRequest::ChenMig)).unwrap();
+        assert_eq!(c.measure, vec![MetricRequest::ChenMig]);
+        assert_eq!(
+            c.apply(ToWorker::SimulateFailure("x".into())).unwrap(),
+            Applied::Fail("x".into())
+        );
+    }
+}

@@ -1,0 +1,660 @@
+//! All page state in one reducer: every mutation is an [`Action`], applied by
+//! [`UiState::apply`]. Plain Rust, tested natively; the Yew app wraps it in `Reducible`.
+
+use crate::objective::{TermName, Weights};
+use crate::protocol::{BackendReport, BenchLine, FromWorker};
+use crate::settings::compare::CompareOverrides;
+use crate::settings::lessons::Lesson;
+use crate::settings::link::{self, default_view};
+use crate::settings::text;
+use crate::settings::{BackendChoice, BackendPref, DatasetKind};
+use crate::train::metric_report::{MetricProgress, MetricReport, MetricRequest};
+use crate::train::preview::Preview;
+use crate::train::traversal::Traversal;
+use crate::train::{Posterior, TermCurves, TrainConfig};
+
+/// Longest loss history kept for plotting (older points are thinned, not dropped).
+const MAX_HISTORY: usize = 4_000;
+
+/// Everything the page shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UiState {
+    /// The settings the next reset builds (weights, lr, prior, backend and speed act live).
+    pub config: TrainConfig,
+    /// What the worker reports it runs on.
+    pub backend: Option<BackendReport>,
+    /// Whether the worker is training continuously.
+    pub running: bool,
+    /// Steps taken.
+    pub step: u64,
+    /// Recent training speed.
+    pub steps_per_second: f64,
+    /// (step, loss) history, thinned to at most [`MAX_HISTORY`] points.
+    pub loss_history: Vec<(u64, f32)>,
+    /// (step, value) history of every other reported term, thinned alike.
+    pub term_history: Vec<(TermName, Vec<(u64, f32)>)>,
+    /// The latest q(z) samples.
+    pub posterior: Option<Posterior>,
+    /// The weights the worker reports it applied on its latest step.
+    pub applied_weights: Option<Weights>,
+    /// Latest error message, shown until dismissed or a reset.
+    pub error: Option<String>,
+    /// Latest confirmation (e.g. a model was loaded), shown until dismissed or a reset.
+    pub info: Option<String>,
+    /// The data set's preview.
+    pub preview: Option<Preview>,
+    /// In-page benchmark figures, and whether it has finished.
+    pub bench: (Vec<BenchLine>, bool),
+    /// The lesson being followed, if any.
+    pub lesson: Option<&'static Lesson>,
+    /// Control ids hidden by the share link (a teacher's choice).
+    pub hidden: Vec<String>,
+    /// The latest latent traversal.
+    pub traversal: Option<Traversal>,
+    /// The two latent dimensions the posterior panel shows.
+    pub view_dims: (usize, usize),
+    /// Measured metrics.
+    pub metrics: MetricsView,
+    /// Large text and one column, for projectors.
+    pub large_text: bool,
+    /// Run B of an A/B comparison, when one is on.
+    pub compare: Option<CompareRun>,
+    /// Run A is paused by the page, not the user, so that a slower run B catches up: the
+    /// two runs' numbers are then compared at about the same step.
+    pub held_for_b: bool,
+    /// How many times the worker has crashed (each crash restarts it on the CPU).
+    pub crashes: u32,
+    /// Counts snapshots applied, so canvases know when to redraw.
+    pub version: u64,
+}
+
+/// Run B of an A/B comparison: what the page knows of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareRun {
+    /// How B differs from A.
+    pub overrides: CompareOverrides,
+    /// B's steps.
+    pub step: u64,
+    /// B's loss history.
+    pub loss_history: Vec<(u64, f32)>,
+    /// B's metrics.
+    pub metrics: MetricsView,
+}
+
+impl CompareRun {
+    fn new(overrides: CompareOverrides) -> Self {
+        Self {
+            overrides,
+            step: 0,
+            loss_history: Vec::new(),
+            metrics: MetricsView::default(),
+        }
+    }
+}
+
+/// Longest metric history kept (periodic reports; older ones are thinned).
+const MAX_METRIC_HISTORY: usize = 400;
+
+/// The metrics the worker has measured for the current run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricsView {
+    /// Periodic reports, oldest first.
+    pub history: Vec<MetricReport>,
+    /// The latest report of each measurement asked for (FactorVAE score, Chen MIG).
+    pub on_request: Vec<MetricReport>,
+    /// The measurement under way, if one was asked for.
+    pub progress: Option<MetricProgress>,
+}
+
+impl MetricsView {
+    fn push(&mut self, r: MetricReport) {
+        if self
+            .progress
+            .as_ref()
+            .is_some_and(|p| p.request == r.request)
+        {
+            self.progress = None;
+        }
+        if r.request == MetricRequest::Periodic {
+            self.history.retain(|h| h.step < r.step);
+            self.history.push(r);
+            if self.history.len() > MAX_METRIC_HISTORY {
+                let last = self.history.pop();
+                self.history = self.history.iter().step_by(2).cloned().collect();
+                self.history.extend(last);
+            }
+        } else {
+            self.on_request.retain(|h| h.request != r.request);
+            self.on_request.push(r);
+        }
+    }
+
+    /// The latest periodic report.
+    pub fn latest(&self) -> Option<&MetricReport> {
+        self.history.last()
+    }
+
+    /// (step, value) of one metric over the periodic reports.
+    pub fn series(&self, key: &str) -> Vec<(u64, f32)> {
+        self.history
+            .iter()
+            .filter_map(|r| r.get(key).map(|v| (r.step, v as f32)))
+            .collect()
+    }
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            config: TrainConfig::default(),
+            backend: None,
+            running: false,
+            held_for_b: false,
+            step: 0,
+            steps_per_second: 0.0,
+            loss_history: Vec::new(),
+            term_history: Vec::new(),
+            posterior: None,
+            applied_weights: None,
+            error: None,
+            info: None,
+            view_dims: (0, 1),
+            preview: None,
+            traversal: None,
+            bench: (Vec::new(), false),
+            hidden: Vec::new(),
+            lesson: None,
+            metrics: MetricsView::default(),
+            large_text: false,
+            compare: None,
+            crashes: 0,
+            version: 0,
+        }
+    }
+}
+
+/// Every way the page state changes.
+pub enum Action {
+    /// Messages from the worker, batched by the bridge (at most a few times a second).
+    Worker(Vec<FromWorker>),
+    /// The user edited the configuration (boxed: it is by far the largest action).
+    SetConfig(Box<TrainConfig>),
+    /// The user pressed Start/Pause (optimistic; the worker confirms).
+    SetRunning(bool),
+    /// The page paused (true) or resumed (false) run A to keep it in step with run B.
+    HoldA(bool),
+    /// A reset: clear curves and samples.
+    ClearRun,
+    /// A reset after a crash: clear the run but keep the message that explains it.
+    ClearRunKeepMessage,
+    /// A message for the user (e.g. a refused value).
+    ShowError(String),
+    /// The user dismissed the message.
+    DismissError,
+    /// The user dismissed the confirmation.
+    DismissInfo,
+    /// The user chose which latent dimensions to plot.
+    SetViewDims(usize, usize),
+    /// A benchmark was started: clear old figures.
+    StartBench,
+    /// The user chose a lesson (or none).
+    SetLesson(Option<&'static Lesson>),
+    /// The user asked for a slow measurement (progress shows until its report arrives).
+    Measure(MetricRequest),
+    /// The user switched large-text (projector) mode.
+    SetLargeText(bool),
+    /// The user turned the A/B comparison on (with B's overrides; restarts B) or off.
+    SetCompare(Option<CompareOverrides>),
+    /// Messages from run B's worker.
+    WorkerB(Vec<FromWorker>),
+}
+
+/// Most ignored items a message lists before "and N more".
+const LISTED: usize = 5;
+
+impl UiState {
+    /// The state a share link describes (the URL fragment); what it could not use is shown
+    /// as a short message, and everything else keeps its default.
+    pub fn from_link(fragment: &str) -> Self {
+        let (link, ignored) = link::decode(fragment);
+        Self {
+            view_dims: link.view.unwrap_or(default_view(link.config.latents)),
+            config: link.config,
+            hidden: link.hidden,
+            large_text: link.large_text,
+            compare: link.compare.map(CompareRun::new),
+            error: (!ignored.is_empty()).then(|| {
+                format!(
+                    "Some settings of this link were ignored: {}.",
+                    text::first_few(&ignored, LISTED)
+                )
+            }),
+            ..Self::default()
+        }
+    }
+
+    /// The state to open with: the URL's fragment when it has one (a share link wins),
+    /// otherwise the link saved by the last visit (`stored`). A stored link the page cannot
+    /// fully use is ignored, with a message, rather than half-applied.
+    pub fn initial(fragment: &str, stored: Option<&str>) -> Self {
+        let stored = stored.map(str::trim).filter(|s| !s.is_empty());
+        let Some(stored) = stored.filter(|_| fragment.trim_start_matches('#').is_empty()) else {
+            return Self::from_link(fragment);
+        };
+        let (_, ignored) = link::decode(stored);
+        if ignored.is_empty() {
+            return Self::from_link(stored);
+        }
+        Self {
+            error: Some(format!(
+                "The settings saved by your last visit could not be used and were ignored ({}); the defaults are shown.",
+                text::first_few(&ignored, LISTED)
+            )),
+            ..Self::default()
+        }
+    }
+
+    /// The share link of the current settings.
+    pub fn link(&self) -> String {
+        link::encode(&link::LinkState {
+            config: self.config.clone(),
+            hidden: self.hidden.clone(),
+            view: Some(self.view_dims),
+            large_text: self.large_text,
+            compare: self.compare.as_ref().map(|b| b.overrides),
+        })
+    }
+
+    /// The backend a restarted worker uses after a crash: the faster CPU backend for the
+    /// data set (a crash on WebGPU is most likely a lost device).
+    pub fn crash_backend(&self) -> BackendPref {
+        BackendPref::exactly(match self.config.dataset {
+            DatasetKind::Dsprites => BackendChoice::Flex,
+            _ => BackendChoice::Ndarray,
+        })
+    }
+
+    /// Forgets the run's curves, samples and metrics (a reset), B's included.
+    fn clear_run(&mut self) {
+        self.loss_history.clear();
+        self.term_history.clear();
+        self.applied_weights = None;
+        self.posterior = None;
+        self.traversal = None;
+        self.metrics = MetricsView::default();
+        if let Some(b) = self.compare.as_mut() {
+            *b = CompareRun::new(b.overrides);
+        }
+        self.step = 0;
+        // A reset pauses both runs (the workers pause on `Configure`), a hold for B included.
+        self.running = false;
+        self.held_for_b = false;
+        self.version += 1;
+    }
+
+    fn push_curves(&mut self, curves: &TermCurves) {
+        for (name, values) in curves.names.iter().zip(&curves.values) {
+            let series = match name {
+                TermName::Loss => &mut self.loss_history,
+                _ => {
+                    let i = match self.term_history.iter().position(|(n, _)| n == name) {
+                        Some(i) => i,
+                        None => {
+                            self.term_history.push((*name, Vec::new()));
+                            self.term_history.len() - 1
+                        }
+                    };
+                    &mut self.term_history[i].1
+                }
+            };
+            for (i, &v) in values.iter().enumerate() {
+                series.push((curves.first_step + i as u64, v));
+            }
+            if series.len() > MAX_HISTORY {
+                // Keep every other point: the curve's shape survives, memory stays bounded.
+                *series = series.iter().step_by(2).copied().collect();
+            }
+        }
+    }
+}
+
+/// Most restarts after crashes before the page gives up (a crash loop helps nobody).
+pub const MAX_RESTARTS: u32 = 3;
+
+/// What the page says when the worker crashed, by where it ran.
+fn crash_notice(e: &str, backend: Option<&BackendReport>, crashes: u32) -> String {
+    let on_gpu = backend.is_some_and(|b| !b.choice.is_cpu());
+    let cause = if on_gpu {
+        "the GPU device was lost or failed"
+    } else {
+        "it failed"
+    };
+    if crashes > MAX_RESTARTS {
+        format!("The training worker stopped again ({e}). It is not restarted after {MAX_RESTARTS} failures: reload the page.")
+    } else {
+        format!("The training worker stopped: {cause} ({e}). It was restarted on the CPU; training starts again from step 0 with the same settings.")
+    }
+}
+
+impl UiState {
+    /// Applies one action.
+    pub fn apply(&mut self, action: Action) {
+        let s = self;
+        match action {
+            Action::Worker(msgs) => {
+                for msg in msgs {
+                    match msg {
+                        FromWorker::Backend(report) => s.backend = Some(report),
+                        FromWorker::Progress {
+                            snapshot,
+                            steps_per_second,
+                        } => {
+                            s.push_curves(&snapshot.curves);
+                            s.step = snapshot.step;
+                            if !snapshot.curves.is_empty() {
+                                s.steps_per_second = steps_per_second;
+                            }
+                            if snapshot.posterior.is_some() {
+                                s.posterior = snapshot.posterior;
+                            }
+                            s.applied_weights = Some(snapshot.weights);
+                            s.version += 1;
+                        }
+                        // While held for B, A's pause is the page's, not the user's.
+                        FromWorker::Running(r) if !s.held_for_b => s.running = r,
+                        FromWorker::Running(_) => {}
+                        FromWorker::Ready => {}
+                        FromWorker::Bench(l) => s.bench.0.push(l),
+                        FromWorker::BenchDone => s.bench.1 = true,
+                        FromWorker::Traversal(t) => {
+                            s.traversal = Some(t);
+                            s.version += 1;
+                        }
+                        FromWorker::Preview(p) => {
+                            s.preview = Some(p);
+                            s.version += 1;
+                        }
+                        FromWorker::Error(e) => {
+                            s.error = Some(e);
+                            s.running = false;
+                            s.metrics.progress = None;
+                        }
+                        FromWorker::Crashed(e) => {
+                            s.crashes += 1;
+                            s.running = false;
+                            s.metrics.progress = None;
+                            s.error = Some(crash_notice(&e, s.backend.as_ref(), s.crashes));
+                        }
+                        FromWorker::Metrics(r) => {
+                            s.metrics.push(r);
+                            s.version += 1;
+                        }
+                        FromWorker::MetricProgress(p) => s.metrics.progress = Some(p),
+                        // Downloaded by the bridge's owner as it arrives (see components).
+                        FromWorker::ModelFile(_) => {}
+                        FromWorker::ModelLoaded { config, step } => {
+                            let k = config.latents;
+                            if s.view_dims.0 >= k || s.view_dims.1 >= k {
+                                s.view_dims = default_view(k);
+                            }
+                            s.config = *config;
+                            s.clear_run();
+                            s.step = step;
+                            s.running = false;
+                            s.error = None;
+                            s.lesson = None;
+                            s.info = Some(format!(
+                                "Model loaded: {} on {}, trained for {step} steps. Press Start to train on.",
+                                s.config.model.label(),
+                                s.config.dataset.key()
+                            ));
+                        }
+                        FromWorker::ModelRefused(why) => {
+                            s.error = Some(format!("The model file was refused: {why}."));
+                        }
+                    }
+                }
+            }
+            Action::SetConfig(c) => {
+                let k = c.latents;
+                if s.view_dims.0 >= k || s.view_dims.1 >= k {
+                    s.view_dims = default_view(k);
+                }
+                s.config = *c;
+            }
+            Action::SetRunning(r) => {
+                s.running = r;
+                s.held_for_b = false;
+            }
+            Action::HoldA(h) => s.held_for_b = h,
+            Action::ClearRunKeepMessage => s.clear_run(),
+            Action::ClearRun => {
+                s.clear_run();
+                s.error = None;
+                s.info = None;
+            }
+            Action::ShowError(e) => s.error = Some(e),
+            Action::DismissError => s.error = None,
+            Action::DismissInfo => s.info = None,
+            Action::StartBench => s.bench = (Vec::new(), false),
+            Action::SetLesson(l) => s.lesson = l,
+            Action::SetCompare(o) => {
+                s.compare = o.map(CompareRun::new);
+                s.version += 1;
+            }
+            Action::WorkerB(msgs) => {
+                let Some(b) = s.compare.as_mut() else {
+                    return;
+                };
+                let mut stopped = false;
+                for msg in msgs {
+                    match msg {
+                        FromWorker::Progress { snapshot, .. } => {
+                            if let Some(loss) = snapshot.curves.get(TermName::Loss) {
+                                let first = snapshot.curves.first_step;
+                                b.loss_history.extend(
+                                    loss.iter().enumerate().map(|(i, &v)| (first + i as u64, v)),
+                                );
+                                if b.loss_history.len() > MAX_HISTORY {
+                                    b.loss_history =
+                                        b.loss_history.iter().step_by(2).copied().collect();
+                                }
+                            }
+                            b.step = snapshot.step;
+                        }
+                        FromWorker::Metrics(r) => b.metrics.push(r),
+                        FromWorker::MetricProgress(p) => b.metrics.progress = Some(p),
+                        FromWorker::Error(e) => {
+                            s.error = Some(format!("Run B: {e}"));
+                            b.metrics.progress = None;
+                        }
+                        FromWorker::Crashed(e) => {
+                            s.error = Some(format!(
+                                "Run B's worker stopped ({e}); the comparison was turned off."
+                            ));
+                            stopped = true;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                if stopped {
+                    s.compare = None;
+                }
+                s.version += 1;
+            }
+            Action::SetLargeText(on) => {
+                s.large_text = on;
+                s.version += 1;
+            }
+            Action::Measure(r) => {
+                s.metrics.progress = Some(MetricProgress {
+                    request: r,
+                    fraction: 0.0,
+                    stage: "waiting for the worker".into(),
+                })
+            }
+            Action::SetViewDims(a, b) => {
+                s.view_dims = (a, b);
+                s.version += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::Snapshot;
+
+    fn progress(first: u64, losses: &[f32]) -> FromWorker {
+        FromWorker::Progress {
+            snapshot: Snapshot {
+                step: first + losses.len() as u64,
+                curves: TermCurves {
+                    first_step: first,
+                    names: vec![TermName::Loss, TermName::Kl],
+                    values: vec![losses.to_vec(), losses.iter().map(|l| l / 2.0).collect()],
+                },
+                ..Snapshot::default()
+            },
+            steps_per_second: 100.0,
+        }
+    }
+
+    #[test]
+    fn a_link_with_thousands_of_bad_keys_gives_a_short_message() {
+        let keys: Vec<String> = (0..2000).map(|i| format!("k{i}=1")).collect();
+        let s = UiState::from_link(&keys.join("&"));
+        let e = s.error.unwrap();
+        assert!(e.len() < 400, "{} characters", e.len());
+        assert!(e.contains("more"), "{e}");
+        assert_eq!(s.config, TrainConfig::default());
+    }
+
+    #[test]
+    fn a_stored_link_is_used_only_without_a_fragment_and_only_if_fully_valid() {
+        let good = "dataset=ivae&model=ivae&seed=3";
+        assert_eq!(UiState::initial("", Some(good)).config.seed, 3);
+        assert_eq!(UiState::initial("#seed=9", Some(good)).config.seed, 9);
+        let s = UiState::initial("", Some("seed=3&lr=banana"));
+        assert_eq!(s.config, TrainConfig::default());
+        assert!(s.error.unwrap().contains("last visit"));
+    }
+
+    #[test]
+    fn the_link_round_trips_the_page_state() {
+        let mut s = UiState::from_link("dataset=dsprites&latents=4&view=2,4&text=large");
+        assert_eq!((s.view_dims, s.large_text), ((1, 3), true));
+        s.apply(Action::SetViewDims(0, 2));
+        let back = UiState::from_link(&s.link());
+        assert_eq!((back.config, back.view_dims), (s.config.clone(), (0, 2)));
+        // One latent: the view is the only latent, and the link stays clean.
+        s.apply(Action::SetConfig(Box::new(TrainConfig {
+            latents: 1,
+            ..s.config.clone()
+        })));
+        assert_eq!(s.view_dims, (0, 0));
+        assert!(
+            UiState::from_link(&s.link()).error.is_none(),
+            "{}",
+            s.link()
+        );
+    }
+
+    #[test]
+    fn progress_extends_the_curves_and_old_points_are_thinned() {
+        let mut s = UiState::default();
+        s.apply(Action::Worker(vec![progress(0, &[3.0, 2.0])]));
+        assert_eq!(s.loss_history, vec![(0, 3.0), (1, 2.0)]);
+        assert_eq!(s.step, 2);
+        assert_eq!(s.term_history[0].0, TermName::Kl);
+        let long: Vec<f32> = (0..MAX_HISTORY).map(|i| i as f32).collect();
+        s.apply(Action::Worker(vec![progress(2, &long)]));
+        assert!(s.loss_history.len() <= MAX_HISTORY);
+        assert_eq!(s.loss_history[0], (0, 3.0), "the start survives thinning");
+    }
+
+    #[test]
+    fn a_pause_sent_to_hold_a_for_b_is_not_the_users() {
+        let mut s = UiState::default();
+        s.apply(Action::SetRunning(true));
+        s.apply(Action::HoldA(true));
+        s.apply(Action::Worker(vec![FromWorker::Running(false)]));
+        assert!(s.running, "A is only held");
+        s.apply(Action::SetRunning(false));
+        assert!(!s.running && !s.held_for_b);
+    }
+
+    #[test]
+    fn a_reset_clears_both_runs_and_pauses() {
+        let mut s = UiState::from_link("compare=beta-tcvae");
+        s.apply(Action::SetRunning(true));
+        s.apply(Action::Worker(vec![progress(0, &[1.0])]));
+        s.apply(Action::WorkerB(vec![progress(0, &[2.0])]));
+        assert_eq!(s.compare.as_ref().unwrap().step, 1);
+        s.apply(Action::ShowError("x".into()));
+        s.apply(Action::ClearRun);
+        assert!(!s.running && s.loss_history.is_empty() && s.error.is_none());
+        assert_eq!(s.compare.as_ref().unwrap().step, 0);
+    }
+
+    #[test]
+    fn crashes_are_counted_and_explained_and_b_crashing_ends_the_comparison() {
+        let mut s = UiState::from_link("compare=beta-tcvae");
+        s.apply(Action::Worker(vec![FromWorker::Crashed("boom".into())]));
+        assert_eq!(s.crashes, 1);
+        assert!(s.error.as_ref().unwrap().contains("boom"));
+        s.apply(Action::WorkerB(vec![FromWorker::Crashed("bang".into())]));
+        assert!(s.compare.is_none());
+        assert!(s.error.unwrap().contains("Run B"));
+    }
+
+    #[test]
+    fn a_loaded_model_takes_over_settings_and_step() {
+        let mut s = UiState::default();
+        s.apply(Action::Worker(vec![progress(0, &[1.0, 1.0])]));
+        let config = TrainConfig {
+            latents: 1,
+            seed: 8,
+            ..TrainConfig::default()
+        };
+        s.apply(Action::Worker(vec![FromWorker::ModelLoaded {
+            config: Box::new(config.clone()),
+            step: 500,
+        }]));
+        assert_eq!((s.config.clone(), s.step), (config, 500));
+        assert!(s.loss_history.is_empty());
+        assert_eq!(s.view_dims, (0, 0));
+        assert!(s.info.unwrap().contains("500 steps"));
+    }
+
+    #[test]
+    fn periodic_metrics_keep_their_order_and_requested_ones_the_latest() {
+        let report = |request, step, v: f64| MetricReport {
+            request,
+            step,
+            values: vec![crate::train::metric_report::MetricValue {
+                key: "mig_dlib".into(),
+                label: "MIG".into(),
+                protocol: "p".into(),
+                value: v,
+            }],
+            mi: None,
+            scatter: None,
+        };
+        let mut s = UiState::default();
+        s.apply(Action::Measure(MetricRequest::FactorVae));
+        assert!(s.metrics.progress.is_some());
+        s.apply(Action::Worker(vec![
+            FromWorker::Metrics(report(MetricRequest::Periodic, 200, 0.1)),
+            FromWorker::Metrics(report(MetricRequest::Periodic, 400, 0.2)),
+            FromWorker::Metrics(report(MetricRequest::FactorVae, 400, 0.5)),
+            FromWorker::Metrics(report(MetricRequest::FactorVae, 600, 0.6)),
+        ]));
+        assert_eq!(s.metrics.series("mig_dlib"), vec![(200, 0.1), (400, 0.2)]);
+        assert_eq!(s.metrics.on_request.len(), 1);
+        assert_eq!(s.metrics.on_request[0].step, 600);
+        assert!(s.metrics.progress.is_none());
+    }
+}
