@@ -35,6 +35,12 @@ pub enum ToWorker {
     /// Make the worker fail the way a lost GPU device makes wgpu fail (a panic), so tests can
     /// check that the page recovers. Never sent by the page itself.
     SimulateFailure(String),
+    /// Make the worker stop answering (an endless loop), so tests can check that the page
+    /// notices and recovers. Never sent by the page itself.
+    SimulateHang,
+    /// Go on from a checkpoint of this run (after the worker was restarted): the model file
+    /// the worker sent as [`FromWorker::Checkpoint`]; answered by [`FromWorker::Resumed`].
+    Resume(#[serde(with = "crate::io::b64")] Vec<u8>),
     /// Send the current model as a model file ([`FromWorker::ModelFile`]).
     SaveModel,
     /// Replace the current model by the one in this model file (training pauses); answered
@@ -123,6 +129,20 @@ pub enum FromWorker {
     },
     /// A model file was refused; the message says why. The current model is unchanged.
     ModelRefused(String),
+    /// The current model as a model file, sent every few seconds while training, so the page
+    /// can restart a failed worker from it ([`ToWorker::Resume`]).
+    Checkpoint {
+        /// The step it was taken at.
+        step: u64,
+        /// The model file.
+        #[serde(with = "crate::io::b64")]
+        bytes: Vec<u8>,
+    },
+    /// A checkpoint was taken up again: training goes on from `step`.
+    Resumed {
+        /// The checkpoint's step.
+        step: u64,
+    },
 }
 
 #[cfg(test)]

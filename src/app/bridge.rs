@@ -13,6 +13,10 @@ use crate::protocol::{FromWorker, ToWorker};
 
 /// Minimum time between two applications of worker messages to the page state.
 pub const APPLY_EVERY_MS: u32 = 200;
+/// How long a training worker may stay silent before the page counts it as failed (ms). A
+/// training worker reports several times a second; even a slow first step on a software GPU
+/// (shader compilation) takes seconds, not this long.
+pub const HANG_MS: f64 = 30_000.0;
 
 /// A running worker; dropping it terminates the worker.
 pub struct Bridge {
@@ -20,6 +24,10 @@ pub struct Bridge {
     /// Commands waiting for the worker's `Ready` (it drops messages that arrive before its
     /// wasm has started); `None` once it is ready.
     outbox: Rc<RefCell<Option<Vec<String>>>>,
+    /// Whether the worker should be heard from regularly (it trains).
+    expecting: Rc<Cell<bool>>,
+    /// When the worker was last heard from, or last told to train (ms since the epoch).
+    last_heard: Rc<Cell<f64>>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
     _onerror: Closure<dyn FnMut(ErrorEvent)>,
     _flush: Interval,
@@ -35,8 +43,11 @@ impl Bridge {
         let outbox: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
         // After a crash the worker is unusable: one Crashed message, then silence.
         let dead: Rc<Cell<bool>> = Rc::default();
+        let expecting: Rc<Cell<bool>> = Rc::default();
+        let last_heard = Rc::new(Cell::new(js_sys::Date::now()));
         let sink = buffer.clone();
         let (pending, target, gone) = (outbox.clone(), worker.clone(), dead.clone());
+        let heard = last_heard.clone();
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let Some(text) = e.data().as_string() else {
                 return;
@@ -44,6 +55,7 @@ impl Bridge {
             if gone.get() {
                 return;
             }
+            heard.set(js_sys::Date::now());
             let msg = serde_json::from_str::<FromWorker>(&text).unwrap_or_else(|err| {
                 FromWorker::Error(format!("bad message from the worker: {err}"))
             });
@@ -62,13 +74,24 @@ impl Bridge {
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         // An error the worker did not catch (e.g. its wasm failed to start) counts as a crash.
         let sink = buffer.clone();
+        let failed = dead.clone();
         let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
-            if !dead.replace(true) {
+            if !failed.replace(true) {
                 sink.borrow_mut().push(FromWorker::Crashed(e.message()));
             }
         });
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+        let (watching, heard) = (expecting.clone(), last_heard.clone());
         let flush = Interval::new(APPLY_EVERY_MS, move || {
+            // A training worker that has said nothing for HANG_MS is stuck: treat it as a
+            // crash, so the page restarts it (and this one is terminated when dropped).
+            let silent = js_sys::Date::now() - heard.get();
+            if watching.get() && silent > HANG_MS && !dead.replace(true) {
+                buffer.borrow_mut().push(FromWorker::Crashed(format!(
+                    "it stopped answering for {:.0} s",
+                    silent / 1000.0
+                )));
+            }
             let msgs = std::mem::take(&mut *buffer.borrow_mut());
             if !msgs.is_empty() {
                 deliver(msgs);
@@ -77,10 +100,21 @@ impl Bridge {
         Ok(Self {
             worker,
             outbox,
+            expecting,
+            last_heard,
             _onmessage: onmessage,
             _onerror: onerror,
             _flush: flush,
         })
+    }
+
+    /// Whether the worker should be heard from regularly from now on; turning it on starts
+    /// the silence count afresh.
+    pub fn expect_progress(&self, on: bool) {
+        if on && !self.expecting.get() {
+            self.last_heard.set(js_sys::Date::now());
+        }
+        self.expecting.set(on);
     }
 
     /// Sends one command (queued until the worker is ready).

@@ -34,8 +34,18 @@ pub struct Control {
     pub measure: Vec<MetricRequest>,
     /// The page asked for the model as a file.
     pub save_model: bool,
-    /// A model file to load.
-    pub load_model: Option<Vec<u8>>,
+    /// A model file to load, and whether it resumes this run (a checkpoint) rather than
+    /// replacing it (a file the user chose).
+    pub load_model: Option<(Vec<u8>, Load)>,
+}
+
+/// Why a model file is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Load {
+    /// The user chose a file: its settings replace the page's.
+    File,
+    /// A checkpoint of this run, after the worker was restarted.
+    Resume,
 }
 
 /// What applying one command needs from the worker beyond the recorded state.
@@ -45,6 +55,8 @@ pub enum Applied {
     Recorded,
     /// The page asked the worker to fail the way a lost GPU device makes it fail (tests).
     Fail(String),
+    /// The page asked the worker to stop answering (tests).
+    Hang,
 }
 
 impl Control {
@@ -56,18 +68,22 @@ impl Control {
                 cfg.validate()?;
                 self.delay_ms = cfg.speed.delay_ms();
                 self.config = Some(*cfg);
-                // The new model supersedes live changes meant for the old one.
+                // The new model supersedes live changes meant for the old one, and a model
+                // file sent before it.
                 self.live = None;
+                self.load_model = None;
                 self.running = false;
                 self.steps_left = 0;
             }
             ToWorker::SetLive(cfg) => {
                 cfg.validate()?;
                 self.delay_ms = cfg.speed.delay_ms().min(MAX_DELAY_MS);
-                match self.config.as_mut() {
+                match (self.config.as_mut(), &self.load_model) {
+                    // A model file is to be loaded: the change is for that model.
+                    (_, Some(_)) => self.live = Some(*cfg),
                     // A reset is pending: the change is for the model it builds.
-                    Some(pending) => schema::copy_live(&cfg, pending)?,
-                    None => self.live = Some(*cfg),
+                    (Some(pending), None) => schema::copy_live(&cfg, pending)?,
+                    (None, None) => self.live = Some(*cfg),
                 }
             }
             ToWorker::Run => self.running = true,
@@ -89,8 +105,10 @@ impl Control {
                 }
             }
             ToWorker::SaveModel => self.save_model = true,
-            ToWorker::LoadModel(bytes) => self.load_model = Some(bytes),
+            ToWorker::LoadModel(bytes) => self.load_model = Some((bytes, Load::File)),
+            ToWorker::Resume(bytes) => self.load_model = Some((bytes, Load::Resume)),
             ToWorker::SimulateFailure(why) => return Ok(Applied::Fail(why)),
+            ToWorker::SimulateHang => return Ok(Applied::Hang),
         }
         Ok(Applied::Recorded)
     }
@@ -157,6 +175,21 @@ mod tests {
     }
 
     #[test]
+    fn a_live_change_after_a_resume_is_for_the_resumed_model() {
+        let mut c = Control::default();
+        c.apply(ToWorker::Configure(Box::new(config(1)))).unwrap();
+        c.apply(ToWorker::Resume(vec![9])).unwrap();
+        let mut live = config(1);
+        live.weights.beta = 2.0;
+        c.apply(ToWorker::SetLive(Box::new(live.clone()))).unwrap();
+        assert_eq!(c.live, Some(live));
+        assert_eq!(c.config.as_ref().unwrap().weights.beta, 1.0);
+        // A reset after a load drops the load.
+        c.apply(ToWorker::Configure(Box::new(config(2)))).unwrap();
+        assert_eq!((c.load_model.clone(), c.live.clone()), (None, None));
+    }
+
+    #[test]
     fn steps_add_up_and_pause_clears_them() {
         let mut c = Control::default();
         c.apply(ToWorker::Step(1)).unwrap();
@@ -194,5 +227,8 @@ mod tests {
             c.apply(ToWorker::SimulateFailure("x".into())).unwrap(),
             Applied::Fail("x".into())
         );
+        assert_eq!(c.apply(ToWorker::SimulateHang).unwrap(), Applied::Hang);
+        c.apply(ToWorker::Resume(vec![1])).unwrap();
+        assert_eq!(c.load_model, Some((vec![1], Load::Resume)));
     }
 }

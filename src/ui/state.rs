@@ -1,6 +1,8 @@
 //! All page state in one reducer: every mutation is an [`Action`], applied by
 //! [`UiState::apply`]. Plain Rust, tested natively; the Yew app wraps it in `Reducible`.
 
+use std::rc::Rc;
+
 use crate::objective::{TermName, Weights};
 use crate::protocol::{BackendReport, BenchLine, FromWorker};
 use crate::settings::compare::CompareOverrides;
@@ -64,8 +66,19 @@ pub struct UiState {
     pub held_for_b: bool,
     /// How many times the worker has crashed (each crash restarts it on the CPU).
     pub crashes: u32,
+    /// The latest copy of run A's model the worker sent, to restart from after a failure.
+    pub checkpoint: Option<Rc<Checkpoint>>,
     /// Counts snapshots applied, so canvases know when to redraw.
     pub version: u64,
+}
+
+/// A copy of run A's model (a model file) at a step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// The step it was taken at.
+    pub step: u64,
+    /// The model file's bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// Run B of an A/B comparison: what the page knows of it.
@@ -168,6 +181,7 @@ impl Default for UiState {
             large_text: false,
             compare: None,
             crashes: 0,
+            checkpoint: None,
             version: 0,
         }
     }
@@ -211,6 +225,8 @@ pub enum Action {
 
 /// Most ignored items a message lists before "and N more".
 const LISTED: usize = 5;
+/// Longest message the page shows (characters); longer ones are cut with "…".
+const MAX_MESSAGE: usize = 600;
 
 impl UiState {
     /// The state a share link describes (the URL fragment); what it could not use is shown
@@ -265,6 +281,16 @@ impl UiState {
         })
     }
 
+    /// The checkpoint to restart a failed worker from: the latest copy of this run's model,
+    /// if its settings still are the run's (a reset since would make it another model).
+    pub fn resumable_checkpoint(&self) -> Option<Vec<u8>> {
+        let c = self.checkpoint.as_ref()?;
+        let parts = crate::settings::model_file::decode(&c.bytes).ok()?;
+        crate::settings::schema::reset_changes(&parts.header.config, &self.config)
+            .is_empty()
+            .then(|| c.bytes.clone())
+    }
+
     /// The backend a restarted worker uses after a crash: the faster CPU backend for the
     /// data set (a crash on WebGPU is most likely a lost device).
     pub fn crash_backend(&self) -> BackendPref {
@@ -286,6 +312,8 @@ impl UiState {
             *b = CompareRun::new(b.overrides);
         }
         self.step = 0;
+        // A new model: the copy of the old one is no use any more.
+        self.checkpoint = None;
         // A reset pauses both runs (the workers pause on `Configure`), a hold for B included.
         self.running = false;
         self.held_for_b = false;
@@ -321,18 +349,31 @@ impl UiState {
 /// Most restarts after crashes before the page gives up (a crash loop helps nobody).
 pub const MAX_RESTARTS: u32 = 3;
 
-/// What the page says when the worker crashed, by where it ran.
-fn crash_notice(e: &str, backend: Option<&BackendReport>, crashes: u32) -> String {
+/// What the page says when the worker failed (`e`: how), by where it ran and whether a
+/// checkpoint of the model is there to go on from.
+fn crash_notice(
+    e: &str,
+    backend: Option<&BackendReport>,
+    crashes: u32,
+    saved: Option<u64>,
+) -> String {
     let on_gpu = backend.is_some_and(|b| !b.choice.is_cpu());
     let cause = if on_gpu {
         "the GPU device was lost or failed"
     } else {
         "it failed"
     };
+    let e = text::clip(e, 200);
     if crashes > MAX_RESTARTS {
-        format!("The training worker stopped again ({e}). It is not restarted after {MAX_RESTARTS} failures: reload the page.")
-    } else {
-        format!("The training worker stopped: {cause} ({e}). It was restarted on the CPU; training starts again from step 0 with the same settings.")
+        return format!("The training worker stopped again ({e}). It is not restarted after {MAX_RESTARTS} failures: reload the page.");
+    }
+    match saved {
+        Some(step) => format!(
+            "The training worker stopped: {cause} ({e}). It was restarted on the CPU with the model as saved at step {step}; press Start to go on."
+        ),
+        None => format!(
+            "The training worker stopped: {cause} ({e}). It was restarted on the CPU; no copy of the model had been saved yet, so training starts again from step 0 with the same settings."
+        ),
     }
 }
 
@@ -375,15 +416,32 @@ impl UiState {
                             s.version += 1;
                         }
                         FromWorker::Error(e) => {
-                            s.error = Some(e);
+                            s.error = Some(text::clip(&e, MAX_MESSAGE));
                             s.running = false;
                             s.metrics.progress = None;
                         }
                         FromWorker::Crashed(e) => {
                             s.crashes += 1;
                             s.running = false;
+                            s.held_for_b = false;
                             s.metrics.progress = None;
-                            s.error = Some(crash_notice(&e, s.backend.as_ref(), s.crashes));
+                            let saved = s
+                                .resumable_checkpoint()
+                                .and(s.checkpoint.as_ref().map(|c| c.step));
+                            s.error = Some(crash_notice(&e, s.backend.as_ref(), s.crashes, saved));
+                        }
+                        FromWorker::Checkpoint { step, bytes } => {
+                            s.checkpoint = Some(Rc::new(Checkpoint { step, bytes }));
+                        }
+                        FromWorker::Resumed { step } => {
+                            // The curves after the checkpoint belong to the lost worker's run.
+                            s.step = step;
+                            s.loss_history.retain(|&(t, _)| t < step);
+                            for (_, series) in &mut s.term_history {
+                                series.retain(|&(t, _)| t < step);
+                            }
+                            s.metrics.history.retain(|r| r.step <= step);
+                            s.version += 1;
                         }
                         FromWorker::Metrics(r) => {
                             s.metrics.push(r);
@@ -410,6 +468,7 @@ impl UiState {
                             ));
                         }
                         FromWorker::ModelRefused(why) => {
+                            let why = text::clip(&why, MAX_MESSAGE);
                             s.error = Some(format!("The model file was refused: {why}."));
                         }
                     }
@@ -433,7 +492,7 @@ impl UiState {
                 s.error = None;
                 s.info = None;
             }
-            Action::ShowError(e) => s.error = Some(e),
+            Action::ShowError(e) => s.error = Some(text::clip(&e, MAX_MESSAGE)),
             Action::DismissError => s.error = None,
             Action::DismissInfo => s.info = None,
             Action::StartBench => s.bench = (Vec::new(), false),
@@ -608,6 +667,67 @@ mod tests {
         s.apply(Action::WorkerB(vec![FromWorker::Crashed("bang".into())]));
         assert!(s.compare.is_none());
         assert!(s.error.unwrap().contains("Run B"));
+    }
+
+    fn checkpoint_of(config: &TrainConfig, step: u64) -> FromWorker {
+        let header = crate::settings::model_file::Header {
+            config: config.clone(),
+            step,
+            written_by: "test".into(),
+        };
+        FromWorker::Checkpoint {
+            step,
+            bytes: crate::settings::model_file::encode(&header, &[1, 2, 3]).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_crash_after_a_checkpoint_resumes_from_it_and_keeps_the_curves_before_it() {
+        let mut s = UiState::default();
+        let losses: Vec<f32> = (0..30).map(|i| i as f32).collect();
+        s.apply(Action::Worker(vec![
+            progress(0, &losses),
+            checkpoint_of(&s.config, 20),
+        ]));
+        s.apply(Action::Worker(vec![FromWorker::Crashed("GPU lost".into())]));
+        let e = s.error.clone().unwrap();
+        assert!(
+            e.contains("saved at step 20") && e.contains("GPU lost"),
+            "{e}"
+        );
+        // A live change since the checkpoint still resumes from it (with the change).
+        s.apply(Action::SetConfig(Box::new(TrainConfig {
+            lr: 0.01,
+            ..s.config.clone()
+        })));
+        assert!(s.resumable_checkpoint().is_some());
+        s.apply(Action::Worker(vec![FromWorker::Resumed { step: 20 }]));
+        assert_eq!(s.step, 20);
+        assert_eq!(s.loss_history.len(), 20);
+        assert!(s.term_history[0].1.iter().all(|&(t, _)| t < 20));
+        // A reset makes the copy another model's: nothing to resume from.
+        s.apply(Action::ClearRun);
+        assert!(s.checkpoint.is_none() && s.resumable_checkpoint().is_none());
+    }
+
+    #[test]
+    fn a_checkpoint_of_other_settings_is_not_resumed() {
+        let mut s = UiState::default();
+        let other = TrainConfig {
+            seed: 99,
+            ..TrainConfig::default()
+        };
+        s.apply(Action::Worker(vec![checkpoint_of(&other, 5)]));
+        assert!(s.resumable_checkpoint().is_none());
+        s.apply(Action::Worker(vec![FromWorker::Crashed("x".into())]));
+        assert!(s.error.unwrap().contains("from step 0"));
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let mut s = UiState::default();
+        s.apply(Action::Worker(vec![FromWorker::Error("e".repeat(50_000))]));
+        assert!(s.error.unwrap().chars().count() <= MAX_MESSAGE + 1);
     }
 
     #[test]

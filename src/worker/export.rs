@@ -8,7 +8,7 @@ use burn::prelude::Device;
 
 use super::post;
 use crate::protocol::FromWorker;
-use crate::train::control::Control;
+use crate::train::control::{Control, Load};
 use crate::train::{model_file, Trainer};
 
 /// Writes the current model as a model file and posts it, if the page asked for one.
@@ -27,14 +27,28 @@ pub(super) async fn save_if_asked(control: &mut Control, trainer: Option<&Traine
     }
 }
 
+/// Sends the current model to the page as a checkpoint, to restart from after a failure.
+pub(super) async fn checkpoint(trainer: &Trainer) {
+    match model_file::save(trainer).await {
+        Ok(bytes) => post(&FromWorker::Checkpoint {
+            step: trainer.step_count(),
+            bytes,
+        }),
+        Err(e) => post(&FromWorker::Error(format!(
+            "cannot keep a copy of the model: {e}"
+        ))),
+    }
+}
+
 /// Builds a trainer from the model file the page sent, once a device is ready. Posts
-/// [`FromWorker::ModelLoaded`] and returns the trainer, or posts [`FromWorker::ModelRefused`]
-/// and returns `None` (the current model stays).
+/// [`FromWorker::ModelLoaded`] (a file the user chose) or [`FromWorker::Resumed`] (a
+/// checkpoint) and returns the trainer, or says why not and returns `None` (the current model
+/// stays).
 pub(super) fn load_if_sent(control: &mut Control, device: Option<&Device>) -> Option<Trainer> {
     let device = device?;
-    let bytes = control.load_model.take()?;
-    match model_file::load(&bytes, device) {
-        Ok(t) => {
+    let (bytes, why) = control.load_model.take()?;
+    match (model_file::load(&bytes, device), why) {
+        (Ok(t), Load::File) => {
             control.stop();
             post(&FromWorker::ModelLoaded {
                 config: Box::new(t.config().clone()),
@@ -42,8 +56,20 @@ pub(super) fn load_if_sent(control: &mut Control, device: Option<&Device>) -> Op
             });
             Some(t)
         }
-        Err(e) => {
+        (Ok(t), Load::Resume) => {
+            post(&FromWorker::Resumed {
+                step: t.step_count(),
+            });
+            Some(t)
+        }
+        (Err(e), Load::File) => {
             post(&FromWorker::ModelRefused(e.to_string()));
+            None
+        }
+        (Err(e), Load::Resume) => {
+            post(&FromWorker::Error(format!(
+                "the last saved state could not be taken up again ({e}); training starts again from step 0"
+            )));
             None
         }
     }

@@ -32,6 +32,8 @@ const MAX_GPU_STEPS_PER_SLICE: u32 = 8;
 const POSTERIOR_POINTS: usize = 400;
 /// Minimum time between two traversals (ms): decoding a grid costs more than a snapshot.
 const TRAVERSAL_EVERY_MS: f64 = 1500.0;
+/// Time between two checkpoints of a training model (ms): what a crash can cost at most.
+const CHECKPOINT_EVERY_MS: f64 = 10_000.0;
 
 /// Commands received since the loop last looked.
 type Inbox = Rc<RefCell<Vec<ToWorker>>>;
@@ -108,6 +110,10 @@ fn drain_inbox(inbox: &Inbox, control: &mut Control) {
             Ok(Applied::Recorded) => {}
             // Fails like a lost GPU device does: a panic, which the hook reports.
             Ok(Applied::Fail(why)) => panic!("{why}"),
+            // Stops answering for good, as a worker stuck in a driver call would.
+            Ok(Applied::Hang) => loop {
+                std::hint::spin_loop();
+            },
             Err(e) => post(&FromWorker::Error(e)),
         }
     }
@@ -186,6 +192,8 @@ async fn run_loop(inbox: Inbox) {
     let mut choice = None;
     let mut measures = MetricScheduler::default();
     let mut shown_running = false;
+    // (time, step) of the last checkpoint sent to the page.
+    let mut checkpointed = (now_ms(), 0u64);
     let mut outbox = |m: FromWorker| post(&m);
     loop {
         drain_inbox(&inbox, &mut control);
@@ -234,6 +242,7 @@ async fn run_loop(inbox: Inbox) {
                 match Trainer::new(cfg.clone(), d) {
                     Ok(t) => {
                         config = cfg;
+                        checkpointed = (now_ms(), 0);
                         trainer = Some(t);
                         measures.reset();
                         report(&mut trainer, &mut last_report, &mut kl_per_latent).await;
@@ -245,13 +254,9 @@ async fn run_loop(inbox: Inbox) {
                 }
             }
         }
-        if let (Some(live), Some(t)) = (control.live.take(), trainer.as_mut()) {
-            if let Err(e) = t.set_live(&live) {
-                post(&FromWorker::Error(e));
-            }
-        }
         if let Some(t) = export::load_if_sent(&mut control, device.as_ref()) {
             config = t.config().clone();
+            checkpointed = (now_ms(), t.step_count());
             if let Ok(p) = crate::train::preview::preview(&config) {
                 post(&FromWorker::Preview(p));
             }
@@ -260,6 +265,12 @@ async fn run_loop(inbox: Inbox) {
             sync_running(&control, &mut shown_running);
             report(&mut trainer, &mut last_report, &mut kl_per_latent).await;
             last_traversal = f64::NEG_INFINITY;
+        }
+        // Live changes apply to the model in force now: a fresh one, a loaded one or the old.
+        if let (Some(live), Some(t)) = (control.live.take(), trainer.as_mut()) {
+            if let Err(e) = t.set_live(&live) {
+                post(&FromWorker::Error(e));
+            }
         }
         export::save_if_asked(&mut control, trainer.as_ref()).await;
         let Some(t) = trainer.as_mut() else {
@@ -284,6 +295,13 @@ async fn run_loop(inbox: Inbox) {
             if !report(&mut trainer, &mut last_report, &mut kl_per_latent).await {
                 control.stop();
                 sync_running(&control, &mut shown_running);
+            }
+        }
+        if let Some(t) = trainer.as_ref() {
+            let step = t.step_count();
+            if step > checkpointed.1 && now_ms() - checkpointed.0 > CHECKPOINT_EVERY_MS {
+                export::checkpoint(t).await;
+                checkpointed = (now_ms(), step);
             }
         }
         let idle = !control.wants_steps();

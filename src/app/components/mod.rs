@@ -60,12 +60,31 @@ impl Commands {
         }
     }
 
-    /// Replaces run A's worker (after a crash) with a fresh one on `backend`, configured
-    /// with `config`.
-    pub fn restart_a(&self, bridge: Bridge, backend: BackendPref, config: TrainConfig) {
+    /// Replaces run A's worker (after a failure) with a fresh one on `backend`, configured
+    /// with `config` and, when there is one, going on from `checkpoint` (a model file of
+    /// this run) with `config`'s live settings.
+    pub fn restart_a(
+        &self,
+        bridge: Bridge,
+        backend: BackendPref,
+        config: TrainConfig,
+        checkpoint: Option<Vec<u8>>,
+    ) {
         bridge.send(&ToWorker::SetBackend(backend));
-        bridge.send(&ToWorker::Configure(Box::new(config)));
+        bridge.send(&ToWorker::Configure(Box::new(config.clone())));
+        if let Some(bytes) = checkpoint {
+            bridge.send(&ToWorker::Resume(bytes));
+            bridge.send(&ToWorker::SetLive(Box::new(config)));
+        }
         *self.a.borrow_mut() = Some(bridge);
+    }
+
+    /// Tells run A's bridge whether the worker should be heard from regularly (it trains):
+    /// then a silence of [`bridge::HANG_MS`](super::bridge::HANG_MS) counts as a failure.
+    pub fn expect_progress(&self, on: bool) {
+        if let Some(a) = self.a.borrow().as_ref() {
+            a.expect_progress(on);
+        }
     }
 
     /// Starts run B's worker (replacing one that runs) on `backend`; the caller then resets
@@ -201,14 +220,25 @@ pub fn app() -> Html {
                 backend: state.crash_backend(),
                 ..state.config.clone()
             };
+            let checkpoint = state.resumable_checkpoint();
             match Bridge::spawn(deliver_a(state.dispatcher())) {
                 Ok(b) => {
                     state.dispatch(Action::SetConfig(Box::new(config.clone())));
-                    state.dispatch(Action::ClearRunKeepMessage);
-                    commands.restart_a(b, config.backend, config);
+                    if checkpoint.is_none() {
+                        state.dispatch(Action::ClearRunKeepMessage);
+                    }
+                    commands.restart_a(b, config.backend, config, checkpoint);
                 }
                 Err(e) => state.dispatch(Action::ShowError(e)),
             }
+        });
+    }
+    // A worker that trains must be heard from; the bridge counts a long silence as a crash.
+    {
+        let commands = commands.clone();
+        let busy = state.running && !state.held_for_b;
+        use_effect_with((busy, state.crashes), move |&(busy, _)| {
+            commands.expect_progress(busy)
         });
     }
     // Keep A within LOCKSTEP_LEAD steps of a slower B, so the comparison is at equal steps.

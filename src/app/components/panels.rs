@@ -195,7 +195,9 @@ pub fn loss_panel(props: &StateProps) -> Html {
             </figcaption>
             <canvas id="loss-canvas" ref={canvas} width="480" height="150" role="img" aria-label="Loss curve"></canvas>
             <p class="stats">
-                {"step "}<span id="step-count" data-step={s.step.to_string()}>{s.step}</span>
+                {"step "}<span id="step-count" data-step={s.step.to_string()}
+                    data-saved-step={s.checkpoint.as_ref().map(|c| c.step.to_string())}
+                    title={s.checkpoint.as_ref().map(|c| format!("A copy of the model is kept (step {}) to go on from if the worker fails.", c.step))}>{s.step}</span>
                 {" · loss "}<span id="loss-value" data-loss={last.map(|v| v.to_string())}>{last.map_or("–".into(), |v| format!("{v:.4}"))}</span>
                 {" · "}<span id="speed">{if s.steps_per_second < 10.0 { format!("{:.1} steps/s", s.steps_per_second) } else { format!("{:.0} steps/s", s.steps_per_second) }}</span>
             </p>
