@@ -6,6 +6,7 @@ use crate::data::dsprites::{self, Factors, IMAGE_PIXELS, IMAGE_SIDE};
 use crate::data::ivae::{self, IvaeConfig};
 use crate::data::pinwheel;
 use crate::data::subset::DspritesSubset;
+use crate::io::npy::{to_npy_bytes, NpyValues};
 use crate::rng::Rng;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -86,7 +87,9 @@ pub fn run_dsprites(cmd: DspritesCmd) -> CliResult {
             for (f, img) in factors.iter().zip(pixels.chunks_exact_mut(IMAGE_PIXELS)) {
                 dsprites::render_u8(*f, img);
             }
-            write_file(&out, &npy_u8_images(&pixels, factors.len()))
+            // uint8 N × 64 × 64, C order, as dSprites' own `imgs` array.
+            let shape = [factors.len(), IMAGE_SIDE, IMAGE_SIDE];
+            write_file(&out, &to_npy_bytes(&shape, NpyValues::U8(&pixels))?)
         }
         DspritesCmd::Sheet {
             subset,
@@ -197,25 +200,6 @@ fn parse_class_row(cells: &[&str]) -> Result<Factors, String> {
     Factors::from_classes(c)
 }
 
-/// A NumPy v1.0 `.npy` file of `n` uint8 images of 64×64 (C order).
-fn npy_u8_images(pixels: &[u8], n: usize) -> Vec<u8> {
-    let dict = format!(
-        "{{'descr': '|u1', 'fortran_order': False, 'shape': ({n}, {IMAGE_SIDE}, {IMAGE_SIDE}), }}"
-    );
-    // Magic (6) + version (2) + length (2) + header, padded with spaces so the data starts on a
-    // 64-byte boundary; the header ends in '\n' (NEP 1).
-    let unpadded = 10 + dict.len() + 1;
-    let header_len = dict.len() + 1 + (64 - unpadded % 64) % 64;
-    let mut out = Vec::with_capacity(10 + header_len + pixels.len());
-    out.extend_from_slice(b"\x93NUMPY\x01\x00");
-    out.extend_from_slice(&(header_len as u16).to_le_bytes());
-    out.extend_from_slice(dict.as_bytes());
-    out.resize(10 + header_len - 1, b' ');
-    out.push(b'\n');
-    out.extend_from_slice(pixels);
-    out
-}
-
 fn write_file(path: &Path, bytes: &[u8]) -> CliResult {
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -224,6 +208,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> CliResult {
 mod tests {
     use super::*;
     use crate::data::testdata::real_images;
+    use crate::io::npy::parse_npy;
 
     fn temp(name: &str) -> PathBuf {
         std::env::temp_dir().join(format!(
@@ -247,17 +232,9 @@ mod tests {
             out: npy_path.clone(),
         })
         .unwrap();
-        let bytes = std::fs::read(&npy_path).unwrap();
-        assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
-        let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-        assert_eq!((10 + header_len) % 64, 0);
-        let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
-        assert!(
-            header.contains("'shape': (20, 64, 64)") && header.ends_with('\n'),
-            "{header}"
-        );
-        let data = &bytes[10 + header_len..];
-        assert_eq!(data.len(), 20 * IMAGE_PIXELS);
+        let a = parse_npy(&std::fs::read(&npy_path).unwrap()).unwrap();
+        assert_eq!((a.descr.as_str(), &a.shape[..]), ("|u1", &[20, 64, 64][..]));
+        let data: Vec<u8> = a.data.iter().map(|&v| v as u8).collect();
         // The first 20 real frames are squares, which the renderer matches almost exactly.
         let same: usize = real
             .iter()

@@ -84,15 +84,7 @@ pub struct Parts {
 
 /// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as in zip and PNG.
 pub fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
+    crc32fast::hash(bytes)
 }
 
 /// Writes a model file from its header and record bytes.

@@ -30,7 +30,7 @@ export async function serve(root, prefix = '/') {
   return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
-/** Flags measured to work here (docs/TOOLCHAIN.md): quiet on a closed network, WebGPU on SwiftShader. */
+/** Flags measured to work here (measured on these machines): quiet on a closed network, WebGPU on SwiftShader. */
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu',
