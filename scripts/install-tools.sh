@@ -22,7 +22,7 @@ rustup target add wasm32-unknown-unknown >/dev/null
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print; exit}' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then
   echo "== wasm-bindgen-cli $WBG_VERSION"
-  # No --locked: a locked webpki-roots fails to resolve (docs/TOOLCHAIN).
+  # No --locked: a locked webpki-roots fails to resolve (measured here).
   cargo install wasm-bindgen-cli --version "$WBG_VERSION" --force
 fi
 

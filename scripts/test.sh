@@ -25,7 +25,7 @@ cargo clippy --target wasm32-unknown-unknown --no-default-features --bin app --l
 # Release profile: burn is unusably slow unoptimised, and the host-side build scripts and
 # proc-macros are then shared with the release wasm build below.
 step "native tests (release)"
-DISENTANGLE_SHARED="${DISENTANGLE_SHARED:-$PWD/../shared}" cargo test --release --locked
+cargo test --release --locked
 
 step "release wasm build (trunk)"
 trunk build --release

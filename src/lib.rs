@@ -4,7 +4,11 @@
 //! no DOM), the Yew page and its training worker (wasm32 only), and the native CLI.
 
 pub mod data;
+#[cfg(test)]
+mod golden;
 pub mod io;
+pub mod math;
+pub mod matrix;
 pub mod metrics;
 pub mod model;
 pub mod objective;
@@ -27,7 +31,8 @@ pub mod worker;
 /// cubecl registers kernels through `inventory` (constructors in `.init_array`). A wasm32
 /// binary that never calls `__wasm_call_ctors` itself gets every export wrapped with a call
 /// to all constructors, so each JS → wasm call re-ran thousands of them (a 28× slowdown,
-/// docs/TOOLCHAIN.md). Calling it once first, as inventory's docs recommend, avoids that.
+/// measured in a prototype of this stack). Calling it once first, as inventory's docs
+/// recommend, avoids that.
 #[cfg(target_arch = "wasm32")]
 pub fn run_static_constructors() {
     unsafe extern "C" {

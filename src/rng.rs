@@ -3,7 +3,8 @@
 //! Everything random in the core (data sampling, batch draws, metric protocols) goes through
 //! [`Rng`] so that a seed gives the same stream natively and in wasm, independent of any
 //! crate's version. The generator is xoshiro256** (Blackman & Vigna), seeded through
-//! SplitMix64 as its authors recommend.
+//! SplitMix64 as its authors recommend. It also implements `rand_core`'s generator trait, so
+//! `rand_distr`'s distributions (the Student-t prior) draw from the same seeded stream.
 
 /// A deterministic xoshiro256** generator.
 #[derive(Clone, Debug)]
@@ -93,6 +94,25 @@ impl Rng {
     }
 }
 
+/// `rand_core`'s generator interface over the same stream: `rand_distr` samplers take any
+/// `rand_core::Rng`, which every infallible `TryRng` is.
+impl rand_core::TryRng for Rng {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        // The high half: xoshiro256**'s upper bits are its best.
+        Ok((self.next_u64() >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(self.next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        rand_core::utils::fill_bytes_via_next_word(dst, || Ok(self.next_u64()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +154,17 @@ mod tests {
         for c in counts {
             assert!((9_500..10_500).contains(&c), "{counts:?}");
         }
+    }
+
+    #[test]
+    fn rand_core_view_is_the_same_stream() {
+        use rand_core::Rng as _;
+        let (mut a, mut b) = (Rng::new(9), Rng::new(9));
+        let words: Vec<u64> = (0..3).map(|_| a.next_u64()).collect();
+        assert_eq!(rand_core::Rng::next_u64(&mut b), words[0]);
+        assert_eq!(b.next_u32(), (words[1] >> 32) as u32);
+        let mut bytes = [0u8; 5];
+        b.fill_bytes(&mut bytes);
+        assert_eq!(bytes[..], words[2].to_le_bytes()[..5]);
     }
 }

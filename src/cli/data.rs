@@ -3,10 +3,12 @@
 
 use super::CliResult;
 use crate::data::dsprites::{self, Factors, IMAGE_PIXELS, IMAGE_SIDE};
-use crate::data::ivae::{self, IvaeConfig};
+use crate::data::ivae;
 use crate::data::pinwheel;
 use crate::data::subset::DspritesSubset;
+use crate::io::npy::{to_npy_bytes, NpyValues};
 use crate::rng::Rng;
+use crate::settings::cli::IvaeDataArgs;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -53,21 +55,9 @@ pub enum DataCmd {
     },
     /// iVAE sources and mixed observations as CSV `s0..,x0..,segment`.
     Ivae {
-        /// Number of segments.
-        #[arg(long, default_value_t = IvaeConfig::default().segments)]
-        segments: usize,
-        /// Points per segment.
-        #[arg(long, default_value_t = IvaeConfig::default().per_segment)]
-        per_segment: usize,
-        /// Dimension of sources and observations.
-        #[arg(long, default_value_t = IvaeConfig::default().dim)]
-        dim: usize,
-        /// Number of mixing layers.
-        #[arg(long, default_value_t = IvaeConfig::default().layers)]
-        layers: usize,
-        /// Random seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        /// The generator's settings, under `train`'s flags and defaults.
+        #[command(flatten)]
+        settings: IvaeDataArgs,
         /// Output CSV file.
         #[arg(long)]
         out: PathBuf,
@@ -86,7 +76,9 @@ pub fn run_dsprites(cmd: DspritesCmd) -> CliResult {
             for (f, img) in factors.iter().zip(pixels.chunks_exact_mut(IMAGE_PIXELS)) {
                 dsprites::render_u8(*f, img);
             }
-            write_file(&out, &npy_u8_images(&pixels, factors.len()))
+            // uint8 N × 64 × 64, C order, as dSprites' own `imgs` array.
+            let shape = [factors.len(), IMAGE_SIDE, IMAGE_SIDE];
+            write_file(&out, &to_npy_bytes(&shape, NpyValues::U8(&pixels))?)
         }
         DspritesCmd::Sheet {
             subset,
@@ -118,22 +110,9 @@ pub fn run_data(cmd: DataCmd) -> CliResult {
             }
             write_file(&out, csv.as_bytes())
         }
-        DataCmd::Ivae {
-            segments,
-            per_segment,
-            dim,
-            layers,
-            seed,
-            out,
-        } => {
-            let config = IvaeConfig {
-                segments,
-                per_segment,
-                dim,
-                layers,
-                ..Default::default()
-            };
-            let data = ivae::generate(&config, seed)?;
+        DataCmd::Ivae { settings, out } => {
+            let config = settings.config()?;
+            let data = ivae::generate(&config.ivae, config.seed)?;
             write_file(&out, ivae_csv(&data).as_bytes())
         }
     }
@@ -197,25 +176,6 @@ fn parse_class_row(cells: &[&str]) -> Result<Factors, String> {
     Factors::from_classes(c)
 }
 
-/// A NumPy v1.0 `.npy` file of `n` uint8 images of 64×64 (C order).
-fn npy_u8_images(pixels: &[u8], n: usize) -> Vec<u8> {
-    let dict = format!(
-        "{{'descr': '|u1', 'fortran_order': False, 'shape': ({n}, {IMAGE_SIDE}, {IMAGE_SIDE}), }}"
-    );
-    // Magic (6) + version (2) + length (2) + header, padded with spaces so the data starts on a
-    // 64-byte boundary; the header ends in '\n' (NEP 1).
-    let unpadded = 10 + dict.len() + 1;
-    let header_len = dict.len() + 1 + (64 - unpadded % 64) % 64;
-    let mut out = Vec::with_capacity(10 + header_len + pixels.len());
-    out.extend_from_slice(b"\x93NUMPY\x01\x00");
-    out.extend_from_slice(&(header_len as u16).to_le_bytes());
-    out.extend_from_slice(dict.as_bytes());
-    out.resize(10 + header_len - 1, b' ');
-    out.push(b'\n');
-    out.extend_from_slice(pixels);
-    out
-}
-
 fn write_file(path: &Path, bytes: &[u8]) -> CliResult {
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -224,6 +184,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> CliResult {
 mod tests {
     use super::*;
     use crate::data::testdata::real_images;
+    use crate::io::npy::parse_npy;
 
     fn temp(name: &str) -> PathBuf {
         std::env::temp_dir().join(format!(
@@ -247,17 +208,9 @@ mod tests {
             out: npy_path.clone(),
         })
         .unwrap();
-        let bytes = std::fs::read(&npy_path).unwrap();
-        assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
-        let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-        assert_eq!((10 + header_len) % 64, 0);
-        let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
-        assert!(
-            header.contains("'shape': (20, 64, 64)") && header.ends_with('\n'),
-            "{header}"
-        );
-        let data = &bytes[10 + header_len..];
-        assert_eq!(data.len(), 20 * IMAGE_PIXELS);
+        let a = parse_npy(&std::fs::read(&npy_path).unwrap()).unwrap();
+        assert_eq!((a.descr.as_str(), &a.shape[..]), ("|u1", &[20, 64, 64][..]));
+        let data: Vec<u8> = a.data.iter().map(|&v| v as u8).collect();
         // The first 20 real frames are squares, which the renderer matches almost exactly.
         let same: usize = real
             .iter()
@@ -309,13 +262,27 @@ mod tests {
         assert_eq!(text.lines().next(), Some("x0,x1,label"));
         assert_eq!(text.lines().count(), 401);
         let iv = temp("ivae.csv");
-        let cmd = DataCmd::Ivae {
-            segments: 3,
-            per_segment: 5,
-            dim: 3,
-            layers: 2,
-            seed: 1,
-            out: iv.clone(),
+        use clap::Parser;
+        let w = Wrap::try_parse_from([
+            "x",
+            "data",
+            "ivae",
+            "--segments",
+            "3",
+            "--per-segment",
+            "5",
+            "--source-dim",
+            "3",
+            "--mixing-layers",
+            "2",
+            "--seed",
+            "1",
+            "--out",
+            iv.to_str().unwrap(),
+        ])
+        .unwrap();
+        let DataOrSprites::Data(cmd) = w.cmd else {
+            panic!()
         };
         run_data(cmd).unwrap();
         let text = std::fs::read_to_string(&iv).unwrap();
@@ -348,21 +315,29 @@ mod tests {
         assert_eq!((subset.len(), count), (46_080, 64));
         let w =
             Wrap::try_parse_from(["x", "data", "ivae", "--seed", "4", "--out", "i.csv"]).unwrap();
-        let DataOrSprites::Data(DataCmd::Ivae {
-            segments,
-            per_segment,
-            dim,
-            layers,
-            seed,
-            ..
-        }) = w.cmd
-        else {
+        let DataOrSprites::Data(DataCmd::Ivae { settings, .. }) = w.cmd else {
             panic!()
         };
+        let c = settings.config().unwrap();
+        let i = c.ivae;
         assert_eq!(
-            (segments, per_segment, dim, layers, seed),
+            (i.segments, i.per_segment, i.dim, i.layers, c.seed),
             (40, 250, 2, 3, 4)
         );
+        // The generator's bounds are the schema's, as for `train`.
+        let absurd = [
+            "x",
+            "data",
+            "ivae",
+            "--segments",
+            "4294967295",
+            "--out",
+            "i.csv",
+        ];
+        assert!(Wrap::try_parse_from(absurd)
+            .unwrap_err()
+            .to_string()
+            .contains("1..=1000"));
         let bad = [
             "x", "dsprites", "sheet", "--subset", "scales:9", "--out", "a.png",
         ];

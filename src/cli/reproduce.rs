@@ -644,7 +644,7 @@ fn section_d(results: &[ArmResults], png: &Path) -> Result<Section, String> {
          its decoder outputs a per-point likelihood std (softplus) where ours is fixed at 0.1, \
          its encoder std is softplus(·) + 10⁻⁶ where ours is a clamped log-variance, it \
          optimises with AMSGrad where we use Adam, and its pinwheel is the MATLAB `pinwheel.m` \
-         'small' variant where ours is Adams' Python generator (METHODS.md §2). The objectives \
+         'small' variant where ours is Adams' Python generator (docs/methods.md §2.2). The objectives \
          themselves match: its β term is the Monte Carlo log q(z|x) − log p(z) and its α term \
          the same `kld_inc` estimator of KL(p ‖ q(z)).\n",
     );

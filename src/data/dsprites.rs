@@ -1,5 +1,5 @@
 //! Procedural dSprites renderer (Matthey et al. 2017), following the measured geometry in
-//! `shared/docs/DSPRITES.md`: a pixel is lit iff its centre lies inside the shape, the shape
+//! `docs/dsprites.md`: a pixel is lit iff its centre lies inside the shape, the shape
 //! centre is at `16 + 32·pos` px, and the body frame is rotated counter-clockwise as displayed.
 //! Images are rendered on demand into caller buffers, so the full 737,280-image set needs no
 //! storage.
@@ -116,9 +116,9 @@ const HEART_LOBE_Y: f64 = -3.99;
 const HEART_LOBE_RX: f64 = 4.83;
 const HEART_LOBE_RY: f64 = 5.35;
 const HEART_TIP_Y: f64 = 8.24;
-/// Half side of the square at scale 1: 9.6 = 0.3·64/2 (DSPRITES.md, fitted recipe).
+/// Half side of the square at scale 1: 9.6 = 0.3·64/2 (docs/dsprites.md §5).
 const SQUARE_HALF: f64 = 9.6;
-/// Ellipse semi-axes at scale 1 (DSPRITES.md, fitted recipe): 12.77 along u, 7.21 along v.
+/// Ellipse semi-axes at scale 1 (docs/dsprites.md §5): 12.77 along u, 7.21 along v.
 const ELLIPSE_A: f64 = 12.77;
 const ELLIPSE_B: f64 = 7.21;
 
@@ -344,7 +344,7 @@ mod tests {
             render_u8(f, &mut b);
             assert!(a.iter().zip(&b).all(|(&x, &y)| x == f32::from(y)));
             assert!(a.contains(&1.0), "image {i} is empty");
-            // The border rows/cols stay dark (DSPRITES.md: the support is the central 58 px).
+            // The border rows/cols stay dark (docs/dsprites.md §3: the outer ring is always dark).
             for k in 0..IMAGE_SIDE {
                 assert_eq!(a[k] + a[63 * 64 + k] + a[k * 64] + a[k * 64 + 63], 0.0);
             }
@@ -362,21 +362,6 @@ mod tests {
             );
             assert_eq!(a, b);
         }
-    }
-
-    #[test]
-    fn render_rate_batch_64() {
-        let factors: Vec<Factors> = (0..64)
-            .map(|k| Factors::from_index(k * 11_519).unwrap())
-            .collect();
-        let mut out = vec![0.0f32; 64 * IMAGE_PIXELS];
-        let start = std::time::Instant::now();
-        let batches = 2_000;
-        for _ in 0..batches {
-            render_batch(&factors, &mut out);
-        }
-        let rate = (batches * 64) as f64 / start.elapsed().as_secs_f64();
-        println!("render rate: {rate:.0} images/s (batch 64, one core)");
     }
 
     #[test]

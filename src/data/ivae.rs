@@ -1,6 +1,6 @@
-//! iVAE non-stationary sources and their invertible mixing (Khemakhem et al. 2020; METHODS.md
-//! §2): S segments × n points, s = L[seg] ⊙ e (+ optional segment means), e ~ N(0, 1),
-//! L ~ U(0.5, 3) per (segment, dim); x = xtanh(xtanh(s·A)·A)·A for 3 layers (row vectors, as
+//! iVAE non-stationary sources and their invertible mixing (Khemakhem et al. 2020;
+//! docs/methods.md §2.3): S segments × n points, s = L[seg] ⊙ e (+ optional segment means),
+//! e ~ N(0, 1), L ~ U(0.5, 3) per (segment, dim); x = xtanh(xtanh(s·A)·A)·A for 3 layers (row vectors, as
 //! golden `ivae2d.x_equals`), xtanh(y) = tanh(y) + 0.1·y, with one well-conditioned matrix A.
 
 use super::PointSet;
@@ -313,7 +313,7 @@ pub fn condition_threshold(d: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::testdata::shared_path;
+    use crate::golden;
 
     /// Golden mixing matrix, `expected.json` → `ivae2d.mixing_matrix_A` (cond_A 1.41964852809906).
     const GOLDEN_A: [f64; 4] = [
@@ -324,7 +324,7 @@ mod tests {
     ];
 
     fn read_csv(name: &str) -> Vec<Vec<f64>> {
-        let path = shared_path(&format!("golden/metrics/{name}"));
+        let path = golden::metrics_file(name);
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         text.lines()

@@ -40,13 +40,6 @@ impl PointSet {
 pub(crate) mod testdata {
     use super::dsprites::{Factors, IMAGE_PIXELS};
 
-    /// Path of a file under the shared folder: `$DISENTANGLE_SHARED`, else `../shared`.
-    pub fn shared_path(rel: &str) -> std::path::PathBuf {
-        let root = std::env::var("DISENTANGLE_SHARED")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared").to_string());
-        std::path::Path::new(&root).join(rel)
-    }
-
     /// One real dSprites frame: its factor classes and 4096 pixels (0/1).
     pub struct RealImage {
         pub factors: Factors,
@@ -54,9 +47,9 @@ pub(crate) mod testdata {
         pub pixels: Vec<u8>,
     }
 
-    /// Loads `data/dsprites_real_258.csv`; panics (fails the test) if it is missing.
+    /// Loads `tests/golden/data/dsprites_real_258.csv`; panics (fails the test) if it is missing.
     pub fn real_images() -> Vec<RealImage> {
-        let path = shared_path("data/dsprites_real_258.csv");
+        let path = crate::golden::path("data/dsprites_real_258.csv");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         text.lines()
@@ -73,7 +66,7 @@ pub(crate) mod testdata {
         let mut pixels = Vec::with_capacity(IMAGE_PIXELS);
         for ch in f[6].chars() {
             let d = ch.to_digit(16).unwrap();
-            // Most significant bit first (METHODS.md §2).
+            // Most significant bit first (docs/dsprites.md §1).
             pixels.extend((0..4).map(|k| ((d >> (3 - k)) & 1) as u8));
         }
         assert_eq!(pixels.len(), IMAGE_PIXELS);

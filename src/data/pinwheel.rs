@@ -1,6 +1,6 @@
 //! Adams' pinwheel, as used by "Disentangling Disentanglement" (Mathieu et al. 2019):
 //! `pinwheel(radial_std = 0.3, tangential_std = 0.1, num_classes = 4, num_per_class = 100,
-//! rate = 0.25)`, METHODS.md §2. Unlike Adams' code the points are neither scaled by 10 nor
+//! rate = 0.25)`, docs/methods.md §2.2. Unlike Adams' code the points are neither scaled by 10 nor
 //! shuffled: they come class by class with their labels (full-batch training ignores order).
 
 use super::PointSet;
@@ -8,7 +8,7 @@ use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 
-/// Parameters of the pinwheel generator (defaults: DD's 4-arm setting, METHODS.md §2).
+/// Parameters of the pinwheel generator (defaults: DD's 4-arm setting, docs/methods.md §2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PinwheelConfig {
     /// Std of the radial feature r ~ 1 + radial_std·N(0, 1).

@@ -1,53 +1,27 @@
 //! Standard base64 (RFC 4648, with padding) for bytes carried inside JSON messages, such as a
 //! model file between the page and the worker: a third of the size of a JSON number array.
-//! Use it on a field with `#[serde(with = "crate::io::b64")]`.
+//! Use it on a field with `#[serde(with = "crate::io::b64")]`. The coding itself is the
+//! `base64` crate's; this module fixes the variant and adapts it to serde.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+use base64::alphabet::STANDARD;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+
+/// The standard alphabet; writes `=` padding, reads text with or without it.
+const ENGINE: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// Encodes `bytes` as base64 with `=` padding.
 pub fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    ENGINE.encode(bytes)
 }
 
 /// Decodes base64 with or without padding; fails on any other character.
 pub fn decode(text: &str) -> Result<Vec<u8>, String> {
-    let digits = text.trim_end_matches('=').as_bytes();
-    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in digits {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return Err(format!("'{}' is not a base64 digit", c as char)),
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Ok(out)
+    ENGINE.decode(text).map_err(|e| format!("not base64: {e}"))
 }
 
 /// serde adapter: bytes as one base64 string.
@@ -80,6 +54,11 @@ mod tests {
         for (plain, coded) in cases {
             assert_eq!(encode(plain.as_bytes()), coded);
             assert_eq!(decode(coded).unwrap(), plain.as_bytes());
+            // Unpadded text is accepted too.
+            assert_eq!(
+                decode(coded.trim_end_matches('=')).unwrap(),
+                plain.as_bytes()
+            );
         }
     }
 
@@ -87,6 +66,16 @@ mod tests {
     fn every_byte_round_trips_and_bad_digits_are_refused() {
         let all: Vec<u8> = (0..=255).collect();
         assert_eq!(decode(&encode(&all)).unwrap(), all);
-        assert!(decode("ab$d").is_err());
+        assert!(decode("ab$d").unwrap_err().contains("base64"));
+    }
+
+    #[test]
+    fn serde_carries_bytes_as_one_string() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Msg(#[serde(with = "super")] Vec<u8>);
+        let json = serde_json::to_string(&Msg(b"foobar".to_vec())).unwrap();
+        assert_eq!(json, r#""Zm9vYmFy""#);
+        assert_eq!(serde_json::from_str::<Msg>(&json).unwrap().0, b"foobar");
+        assert!(serde_json::from_str::<Msg>(r#""Zm9v!""#).is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! line without commas, by whitespace as `np.savetxt` writes). Byte-level only (no file
 //! system), so the page (wasm32) can use it.
 
-use crate::metrics::Matrix;
+use crate::matrix::Matrix;
 
 /// Parses CSV text into a matrix; `what` names the source in errors (e.g. the file name).
 /// Blank lines and `#` comment lines are skipped; errors give the 1-based line and column.

@@ -1,12 +1,14 @@
-//! NumPy `.npy` reading (v1/v2/v3 headers, little-endian, C order; f4 f8 i1 i2 i4 i8 u1 u2
-//! u4 u8 b1) and writing (f32, f64, i64, u8, any shape). Byte-level only: no file system, so
-//! the page (wasm32) can use it on uploaded bytes.
+//! NumPy `.npy` on bytes, through the `ndarray-npy` crate. Reading takes format versions 1–3,
+//! C or Fortran order, either byte order, and the dtypes f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1, and
+//! gives f64 in C order; writing gives version 1.0 files of f32, f64, i64 or u8, any shape.
+//! A file this cannot read is refused with a message, never a panic.
 //!
 //! Format: <https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html>.
 
-use crate::metrics::Matrix;
-
-const MAGIC: &[u8] = b"\x93NUMPY";
+use crate::matrix::Matrix;
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndarray_npy::npy::header::Header;
+use ndarray_npy::{ReadNpyExt, ReadableElement, WritableElement, WriteNpyExt};
 
 /// A decoded array: its shape, its dtype descriptor (e.g. "<f8") and its values as f64
 /// (64-bit integers beyond 2^53 lose precision).
@@ -16,142 +18,94 @@ pub struct NpyArray {
     pub shape: Vec<usize>,
     /// The `descr` string of the header.
     pub descr: String,
-    /// The values, row-major.
+    /// The values, row-major (C order).
     pub data: Vec<f64>,
 }
 
-/// Finds `'key':` in the header dict and returns the text after it.
-fn after_key<'a>(header: &'a str, key: &str) -> Result<&'a str, String> {
-    for q in ['\'', '"'] {
-        let pat = format!("{q}{key}{q}");
-        if let Some(i) = header.find(&pat) {
-            let rest = header[i + pat.len()..].trim_start();
-            return rest
-                .strip_prefix(':')
-                .map(str::trim_start)
-                .ok_or_else(|| format!("npy header: no ':' after '{key}'"));
-        }
+/// Refuses a header length beyond the end of the bytes: the reader would allocate that much
+/// (up to 4 GiB) before finding out.
+fn check_header_length(bytes: &[u8]) -> Result<(), String> {
+    let declared = match bytes.get(6) {
+        Some(1) => bytes
+            .get(8..10)
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]]))),
+        Some(2 | 3) => bytes
+            .get(8..12)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
+        _ => None,
+    };
+    match declared {
+        Some(n) if n > bytes.len() => Err("truncated .npy header".into()),
+        _ => Ok(()),
     }
-    Err(format!("npy header has no '{key}' entry: {header}"))
 }
 
-/// Parses the header dict `{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }`.
-fn parse_header(h: &str) -> Result<(String, bool, Vec<usize>), String> {
-    let d = after_key(h, "descr")?;
-    let q = d
-        .chars()
-        .next()
-        .filter(|c| *c == '\'' || *c == '"')
-        .ok_or("npy header: 'descr' is not a string (structured dtypes are not supported)")?;
-    let end = d[1..]
-        .find(q)
-        .ok_or("npy header: unterminated 'descr' string")?;
-    let descr = d[1..1 + end].to_string();
-    let f = after_key(h, "fortran_order")?;
-    let fortran = if f.starts_with("True") {
-        true
-    } else if f.starts_with("False") {
-        false
-    } else {
-        return Err("npy header: 'fortran_order' is neither True nor False".into());
-    };
-    let s = after_key(h, "shape")?;
-    let s = s
-        .strip_prefix('(')
-        .ok_or("npy header: 'shape' is not a tuple")?;
-    let close = s
-        .find(')')
-        .ok_or("npy header: unterminated 'shape' tuple")?;
-    let shape = s[..close]
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            t.trim_end_matches('L')
-                .parse::<usize>()
-                .map_err(|_| format!("npy header: bad dimension '{t}' in shape"))
-        })
-        .collect::<Result<Vec<usize>, String>>()?;
-    Ok((descr, fortran, shape))
+/// The element size in bytes of a dtype kind such as "f8".
+fn element_size(kind: &str) -> Option<usize> {
+    match kind {
+        "f4" | "i4" | "u4" => Some(4),
+        "f8" | "i8" | "u8" => Some(8),
+        "i2" | "u2" => Some(2),
+        "i1" | "u1" | "b1" => Some(1),
+        _ => None,
+    }
+}
+
+/// The array's values as f64, in C order whatever the file's layout.
+fn values<T: ReadableElement + Copy>(
+    bytes: &[u8],
+    to_f64: impl Fn(T) -> f64,
+) -> Result<Vec<f64>, String> {
+    let a = ArrayD::<T>::read_npy(bytes).map_err(|e| format!("cannot read the .npy data: {e}"))?;
+    Ok(a.iter().map(|&v| to_f64(v)).collect())
 }
 
 /// Decodes `.npy` bytes.
 pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
-    if bytes.len() < 10 || &bytes[..6] != MAGIC {
-        return Err("not an .npy file (missing the \\x93NUMPY magic)".into());
-    }
-    let (hlen, start): (usize, usize) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
-        v => return Err(format!("unsupported .npy format version {v}.{}", bytes[7])),
-    };
-    let body = start
-        .checked_add(hlen)
-        .filter(|&e| e <= bytes.len())
-        .ok_or("truncated .npy header")?;
-    let header = std::str::from_utf8(&bytes[start..body]).map_err(|_| "npy header is not text")?;
-    let (descr, fortran, shape) = parse_header(header)?;
-    if fortran && shape.len() > 1 {
-        return Err(
-            "Fortran-order .npy arrays are not supported (save with np.ascontiguousarray)".into(),
-        );
-    }
-    let (endian, kind) = match (descr.get(..1), descr.get(1..)) {
-        (Some(e), Some(k)) => (e, k),
-        _ => return Err(format!("unsupported dtype '{descr}'")),
-    };
-    if endian == ">" && !matches!(kind, "i1" | "u1" | "b1") {
-        return Err(format!(
-            "big-endian dtype '{descr}' is not supported (use '<' byte order)"
-        ));
-    }
-    if !matches!(endian, "<" | "|" | "=" | ">") {
-        return Err(format!("unsupported dtype '{descr}'"));
-    }
-    let size = match kind {
-        "f4" | "i4" | "u4" => 4,
-        "f8" | "i8" | "u8" => 8,
-        "i2" | "u2" => 2,
-        "i1" | "u1" | "b1" => 1,
-        _ => {
-            return Err(format!(
-                "unsupported dtype '{descr}' (expected f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 or b1)"
-            ))
-        }
-    };
-    let count = shape
+    check_header_length(bytes)?;
+    let mut payload = bytes;
+    let header = Header::from_reader(&mut payload).map_err(|e| format!("not an .npy file: {e}"))?;
+    let descr = header
+        .type_descriptor
+        .as_string()
+        .ok_or("structured .npy dtypes are not supported")?
+        .clone();
+    let kind = descr.trim_start_matches(['<', '>', '|', '=']);
+    let size = element_size(kind).ok_or_else(|| {
+        format!("unsupported dtype '{descr}' (expected f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 or b1)")
+    })?;
+    // Checked here so that a forged shape cannot make the reader allocate beyond the file.
+    let count = header
+        .shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .ok_or("npy shape overflows")?;
-    let payload = &bytes[body..];
     if count.checked_mul(size) != Some(payload.len()) {
         return Err(format!(
-            "npy data has {} bytes but shape {shape:?} of '{descr}' needs {}",
+            "npy data has {} bytes but shape {:?} of '{descr}' needs {}",
             payload.len(),
+            header.shape,
             count.saturating_mul(size)
         ));
     }
-    let data = payload
-        .chunks_exact(size)
-        .map(|c| {
-            let mut b8 = [0u8; 8];
-            b8[..size].copy_from_slice(c);
-            match kind {
-                "f4" => f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64,
-                "f8" => f64::from_le_bytes(b8),
-                "i1" => c[0] as i8 as f64,
-                "i2" => i16::from_le_bytes([c[0], c[1]]) as f64,
-                "i4" => i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64,
-                "i8" => i64::from_le_bytes(b8) as f64,
-                "b1" => (c[0] != 0) as u8 as f64,
-                _ => u64::from_le_bytes(b8) as f64,
-            }
-        })
-        .collect();
-    Ok(NpyArray { shape, descr, data })
+    let data = match kind {
+        "f4" => values::<f32>(bytes, f64::from),
+        "f8" => values(bytes, |v: f64| v),
+        "i1" => values::<i8>(bytes, f64::from),
+        "i2" => values::<i16>(bytes, f64::from),
+        "i4" => values::<i32>(bytes, f64::from),
+        "i8" => values(bytes, |v: i64| v as f64),
+        "u1" => values::<u8>(bytes, f64::from),
+        "u2" => values::<u16>(bytes, f64::from),
+        "u4" => values::<u32>(bytes, f64::from),
+        "u8" => values(bytes, |v: u64| v as f64),
+        _ => values(bytes, |v: bool| f64::from(u8::from(v))),
+    }?;
+    Ok(NpyArray {
+        shape: header.shape,
+        descr,
+        data,
+    })
 }
 
 /// Decodes `.npy` bytes into a matrix: 1-D (n) → n × 1, 2-D as is, 3-D (a, b, c) → a × (b·c).
@@ -184,47 +138,28 @@ pub enum NpyValues<'a> {
     U8(&'a [u8]),
 }
 
-/// Encodes an array of any shape as `.npy` v1.0 bytes (header padded to 64 bytes).
-pub fn to_npy_bytes(shape: &[usize], values: NpyValues) -> Result<Vec<u8>, String> {
-    let (descr, n, mut payload) = match values {
-        NpyValues::F32(v) => (
-            "<f4",
-            v.len(),
-            v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>(),
-        ),
-        NpyValues::F64(v) => (
-            "<f8",
-            v.len(),
-            v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        ),
-        NpyValues::I64(v) => (
-            "<i8",
-            v.len(),
-            v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        ),
-        NpyValues::U8(v) => ("|u1", v.len(), v.to_vec()),
-    };
-    if shape.iter().product::<usize>() != n {
+/// `values` laid out in `shape` (C order), as `.npy` bytes.
+fn write<T: WritableElement>(shape: &[usize], values: &[T]) -> Result<Vec<u8>, String> {
+    let n = values.len();
+    if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) != Some(n) {
         return Err(format!("shape {shape:?} does not hold {n} values"));
     }
-    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-    let shape_s = match dims.len() {
-        1 => format!("({},)", dims[0]),
-        _ => format!("({})", dims.join(", ")),
-    };
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_s}, }}");
-    let total = 10 + header.len() + 1;
-    header.push_str(&" ".repeat((64 - total % 64) % 64));
-    header.push('\n');
-    let hlen = u16::try_from(header.len()).map_err(|_| "npy header too long")?;
-    let mut out = Vec::with_capacity(10 + header.len() + payload.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&[1, 0]);
-    out.extend_from_slice(&hlen.to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.append(&mut payload);
+    let view = ArrayViewD::from_shape(IxDyn(shape), values)
+        .map_err(|e| format!("shape {shape:?}: {e}"))?;
+    let mut out = Vec::new();
+    view.write_npy(&mut out)
+        .map_err(|e| format!("cannot write .npy: {e}"))?;
     Ok(out)
+}
+
+/// Encodes an array of any shape as `.npy` v1.0 bytes (header padded to 64 bytes).
+pub fn to_npy_bytes(shape: &[usize], values: NpyValues) -> Result<Vec<u8>, String> {
+    match values {
+        NpyValues::F32(v) => write(shape, v),
+        NpyValues::F64(v) => write(shape, v),
+        NpyValues::I64(v) => write(shape, v),
+        NpyValues::U8(v) => write(shape, v),
+    }
 }
 
 /// Encodes a matrix as a 2-D `<f8` `.npy`.
@@ -237,10 +172,11 @@ pub fn matrix_to_npy(m: &Matrix) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    /// Builds a v1 or v2 file by hand with the given descr, shape text and payload.
-    fn raw(version: u8, descr: &str, shape: &str, payload: &[u8]) -> Vec<u8> {
-        let h = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}\n");
-        let mut out = MAGIC.to_vec();
+    /// Builds a v1 or v2 file by hand with the given descr, order, shape text and payload.
+    fn raw_with(version: u8, descr: &str, fortran: bool, shape: &str, payload: &[u8]) -> Vec<u8> {
+        let order = if fortran { "True" } else { "False" };
+        let h = format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}\n");
+        let mut out = b"\x93NUMPY".to_vec();
         out.extend_from_slice(&[version, 0]);
         if version == 1 {
             out.extend_from_slice(&(h.len() as u16).to_le_bytes());
@@ -252,23 +188,32 @@ mod tests {
         out
     }
 
+    fn raw(version: u8, descr: &str, shape: &str, payload: &[u8]) -> Vec<u8> {
+        raw_with(version, descr, false, shape, payload)
+    }
+
     #[test]
     fn round_trips_every_written_dtype() {
         let m = Matrix::from_vec(2, 3, vec![1.5, -2.0, 3.25, 0.0, 1e-300, -7.0]).unwrap();
         assert_eq!(npy_to_matrix(&matrix_to_npy(&m)).unwrap(), m);
         let b = to_npy_bytes(&[3], NpyValues::F32(&[1.0, 2.5, -3.0])).unwrap();
         assert_eq!(b.len() % 64, 12); // 64-byte aligned header + 12 data bytes
+        assert_eq!(&b[..8], b"\x93NUMPY\x01\x00");
         assert_eq!(parse_npy(&b).unwrap().data, vec![1.0, 2.5, -3.0]);
         let b = to_npy_bytes(&[2, 1, 2], NpyValues::I64(&[-1, 2, 3, i64::from(i32::MAX)])).unwrap();
         let m = npy_to_matrix(&b).unwrap();
         assert_eq!((m.rows, m.cols, m.data[3]), (2, 2, 2147483647.0));
         let b = to_npy_bytes(&[2, 2], NpyValues::U8(&[0, 255, 7, 1])).unwrap();
-        assert_eq!(parse_npy(&b).unwrap().descr, "|u1");
+        let a = parse_npy(&b).unwrap();
+        assert_eq!(
+            (a.descr.as_str(), a.data),
+            ("|u1", vec![0.0, 255.0, 7.0, 1.0])
+        );
         assert!(to_npy_bytes(&[3, 2], NpyValues::U8(&[0; 5])).is_err());
     }
 
     #[test]
-    fn reads_integer_bool_and_v2_files() {
+    fn reads_integer_bool_big_endian_fortran_and_v2_files() {
         let a = parse_npy(&raw(2, "<i2", "(2,)", &[0xff, 0xff, 3, 0])).unwrap();
         assert_eq!(a.data, vec![-1.0, 3.0]);
         let a = parse_npy(&raw(1, "|b1", "(3,)", &[1, 0, 1])).unwrap();
@@ -277,20 +222,34 @@ mod tests {
         assert_eq!((a.shape.clone(), a.data), (vec![1, 2], vec![-128.0, 5.0]));
         let a = parse_npy(&raw(1, "<u4", "(1,)", &[1, 0, 0, 1])).unwrap();
         assert_eq!(a.data, vec![16777217.0]);
+        let a = parse_npy(&raw(1, ">f8", "(1,)", &2.5f64.to_be_bytes())).unwrap();
+        assert_eq!(a.data, vec![2.5]);
+        // Fortran order: the file holds columns; values come back in C (row) order.
+        let a = parse_npy(&raw_with(1, "|u1", true, "(2, 3)", &[1, 4, 2, 5, 3, 6])).unwrap();
+        assert_eq!(a.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     }
 
     #[test]
     fn bad_files_error_instead_of_panicking() {
-        assert!(parse_npy(b"hello").unwrap_err().contains("magic"));
-        assert!(parse_npy(&raw(1, ">f8", "(1,)", &[0; 8]))
-            .unwrap_err()
-            .contains("big-endian"));
+        assert!(parse_npy(b"hello").is_err());
         assert!(parse_npy(&raw(1, "<c16", "(1,)", &[0; 16]))
             .unwrap_err()
-            .contains("unsupported"));
+            .contains("unsupported dtype"));
         assert!(parse_npy(&raw(1, "<f8", "(2,)", &[0; 8]))
             .unwrap_err()
             .contains("needs 16"));
+        assert!(parse_npy(&raw(
+            1,
+            "<f8",
+            "(4294967296, 4294967296, 4294967296)",
+            &[0; 8]
+        ))
+        .unwrap_err()
+        .contains("overflows"));
+        assert!(parse_npy(&raw(1, "|b1", "(1,)", &[7])).is_err());
+        let mut huge = raw(2, "<f8", "(1,)", &[0; 8]);
+        huge[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(parse_npy(&huge).unwrap_err().contains("truncated"));
         let mut t = raw(1, "<f8", "(1,)", &[0; 8]);
         t.truncate(20);
         assert!(parse_npy(&t).is_err());

@@ -7,7 +7,7 @@ use super::discrete::{mig_sampled, MigResult, DLIB_MIG_NUM_TRAIN, DLIB_NUM_BINS}
 use super::entropy::ChenOptions;
 use super::factor_table::FactorTable;
 use super::factor_vae::{factor_vae_score, FactorVaeConfig, FactorVaeScore};
-use super::matrix::{variance, Matrix};
+use crate::matrix::{variance, Matrix};
 use crate::rng::Rng;
 use serde::Serialize;
 

@@ -1,11 +1,11 @@
-//! β-VAE score, disentanglement_lib protocol (Higgins et al. 2017; METHODS §3): a feature is
-//! mean |z(x1) − z(x2)| over two 64-point batches sharing one factor; a linear (softmax)
-//! classifier predicts that factor. Source: google-research/disentanglement_lib
+//! β-VAE score, disentanglement_lib protocol (Higgins et al. 2017; docs/methods.md §3.4): a
+//! feature is mean |z(x1) − z(x2)| over two 64-point batches sharing one factor; a linear
+//! (softmax) classifier predicts that factor. Source: google-research/disentanglement_lib
 //! `evaluation/metrics/beta_vae.py` and `beta_vae_sklearn_metric.gin` (64, 10,000 / 5,000).
 
 use super::factor_table::{sample_factors, CodeSource};
 use super::logreg::SoftmaxRegression;
-use super::matrix::Matrix;
+use crate::matrix::Matrix;
 use crate::rng::Rng;
 use serde::Serialize;
 
@@ -100,13 +100,13 @@ pub fn beta_vae_score(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::golden_json;
+    use crate::golden;
     use crate::metrics::factor_vae::tests::{over_seeds, table};
 
     #[test]
     fn golden_table_within_four_std() {
         let mut t = table();
-        let e = &golden_json()["factor_table"]["over_20_numpy_seeds"]["betavae_eval_accuracy"];
+        let e = &golden::expected()["factor_table"]["over_20_numpy_seeds"]["betavae_eval_accuracy"];
         let (m, s) = (e["mean"].as_f64().unwrap(), e["std"].as_f64().unwrap());
         let cfg = BetaVaeConfig::default();
         let (mean, std) = over_seeds(|seed| {

@@ -1,11 +1,12 @@
-//! MIG by the Chen et al. protocol and the full-set ELBO decomposition (METHODS §3).
+//! MIG by the Chen et al. protocol and the full-set ELBO decomposition (docs/methods.md §3.2,
+//! §3.6).
 //!
 //! Source: rtqichen/beta-tcvae `disentanglement_metrics.py` (`mutual_info_metric_shapes`),
 //! `metric_helpers/mi_metric.py` and `elbo_decomposition.py`.
 
 use super::entropy::{set_entropies, ChenOptions, Posteriors};
 use super::gauss::LOG_2PI;
-use super::matrix::Matrix;
+use crate::matrix::Matrix;
 use crate::rng::Rng;
 use serde::Serialize;
 
@@ -102,7 +103,7 @@ pub fn mig_chen(
         cond_entropies.push(cond);
     }
     Ok(ChenMig {
-        mig: super::matrix::mean(&gap_per_factor),
+        mig: crate::matrix::mean(&gap_per_factor),
         gap_per_factor,
         marginal_entropies,
         cond_entropies,
@@ -146,7 +147,8 @@ pub struct ElboDecomposition {
     pub neg_log_pz: f64,
 }
 
-/// ELBO decomposition (METHODS §3) of posteriors `means`/`logvars` with one sample per point.
+/// ELBO decomposition (docs/methods.md §3.6) of posteriors `means`/`logvars` with one sample
+/// per point.
 pub fn elbo_decomposition(
     means: &Matrix,
     logvars: &Matrix,
@@ -193,7 +195,7 @@ pub fn elbo_decomposition(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::{golden, golden_json, read_matrix};
+    use crate::golden;
 
     fn close(a: f64, b: &serde_json::Value) {
         let b = b.as_f64().expect("number");
@@ -201,7 +203,7 @@ mod tests {
     }
 
     fn inputs() -> (Matrix, Matrix, Matrix, Matrix) {
-        let r = |f: &str| read_matrix(&golden(f)).unwrap();
+        let r = golden::matrix;
         (
             r("chen_means.csv"),
             r("chen_logvars.csv"),
@@ -213,7 +215,7 @@ mod tests {
     #[test]
     fn golden_mig_chen_and_subset() {
         let (m, l, z, f) = inputs();
-        let exp = golden_json();
+        let exp = golden::expected();
         let o = ChenOptions::default();
         let r = mig_chen(&m, &l, &z, &f, None, &o, &mut |_| {}).unwrap();
         let e = &exp["mig_chen"];
@@ -238,7 +240,7 @@ mod tests {
     #[test]
     fn golden_elbo_decomposition() {
         let (m, l, z, _) = inputs();
-        let e = &golden_json()["elbo_decomposition"];
+        let e = &golden::expected()["elbo_decomposition"];
         let mut last = 0.0;
         let r = elbo_decomposition(&m, &l, &z, &ChenOptions::default(), &mut |f| last = f).unwrap();
         assert!((last - 1.0).abs() < 1e-6);
@@ -273,19 +275,5 @@ mod tests {
         let e = mig_chen(&m, &l, &bad, &f, None, &o, &mut |_| {}).unwrap_err();
         assert!(e.contains("samples") && e.contains("row 3"), "{e}");
         assert!(mig_chen(&m, &l, &z, &f.select_rows(&[0, 1]), None, &o, &mut |_| {}).is_err());
-    }
-
-    /// Prints the time of Chen MIG on a random 46,080 × 10 set (a dSprites subset grid
-    /// 3 × 6 × 40 × 8 × 8, shape excluded); timing is reported, not asserted.
-    #[test]
-    #[cfg_attr(debug_assertions, ignore = "timing: run with --release")]
-    fn bench_mig_chen_46080x10() {
-        let (secs, r) =
-            super::super::bench::bench_mig_chen(46_080, 10, 1, super::super::Precision::Auto);
-        println!(
-            "Chen MIG 46,080 × 10 (factors 1-4): {secs:.2} s, mig {:.4}",
-            r.mig
-        );
-        assert!(r.mig.is_finite());
     }
 }

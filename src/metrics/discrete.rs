@@ -4,7 +4,7 @@
 //! Source: google-research/disentanglement_lib `evaluation/metrics/{mig,utils}.py`.
 
 use super::factor_table::CodeSource;
-use super::matrix::Matrix;
+use crate::matrix::Matrix;
 use crate::rng::Rng;
 use serde::Serialize;
 
@@ -170,7 +170,7 @@ pub fn mig_from_discrete(disc: &[Vec<usize>], ys: &[Vec<usize>]) -> Result<MigRe
             normalised_gap(col, factor_entropy_nats[k])
         })
         .collect();
-    let mig = super::matrix::mean(&gap_per_factor);
+    let mig = crate::matrix::mean(&gap_per_factor);
     Ok(MigResult {
         mig,
         gap_per_factor,
@@ -202,7 +202,7 @@ pub fn mig_sampled(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::{golden, read_matrix};
+    use crate::golden;
 
     #[test]
     fn digitize_matches_numpy_semantics() {
@@ -226,9 +226,9 @@ mod tests {
 
     #[test]
     fn golden_dlib_mig() {
-        let codes = read_matrix(&golden("mig_codes.csv")).unwrap();
-        let factors = read_matrix(&golden("mig_factors.csv")).unwrap();
-        let exp = crate::io::golden_json()["mig_dlib"].clone();
+        let codes = golden::matrix("mig_codes.csv");
+        let factors = golden::matrix("mig_factors.csv");
+        let exp = golden::expected()["mig_dlib"].clone();
         let r = mig_dlib(&codes, &factors, DLIB_NUM_BINS).unwrap();
         let close = |a: f64, b: &serde_json::Value| {
             let b = b.as_f64().unwrap();
@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn golden_sampled_mig_within_four_std() {
         let mut t = crate::metrics::factor_vae::tests::table();
-        let e = &crate::io::golden_json()["factor_table"]["over_20_numpy_seeds"]["mig_sampled"];
+        let e = &golden::expected()["factor_table"]["over_20_numpy_seeds"]["mig_sampled"];
         let (m, s) = (e["mean"].as_f64().unwrap(), e["std"].as_f64().unwrap());
         let (mean, std) = crate::metrics::factor_vae::tests::over_seeds(|seed| {
             let r = mig_sampled(
@@ -275,9 +275,9 @@ mod tests {
         });
         println!("sampled MIG (10,000 points) over 20 seeds: {mean:.5} ± {std:.5} (golden {m:.5} ± {s:.5})");
         // On the whole table (every cell once), dlib MIG is the golden `mig_dlib_on_whole_table`.
-        let f = read_matrix(&golden("table_factors.csv")).unwrap();
+        let f = golden::matrix("table_factors.csv");
         let w = mig_dlib(t.all_codes(), &f, DLIB_NUM_BINS).unwrap().mig;
-        let g = crate::io::golden_json()["factor_table"]["mig_dlib_on_whole_table"]
+        let g = golden::expected()["factor_table"]["mig_dlib_on_whole_table"]
             .as_f64()
             .unwrap();
         assert!((w - g).abs() <= 1e-9 * g, "{w} vs {g}");

@@ -8,7 +8,7 @@
 //! Σ_j log q(z_sj | x_n).
 
 use super::gauss::{JointMixture, SortedMixture};
-use super::matrix::Matrix;
+use crate::matrix::Matrix;
 use crate::rng::Rng;
 
 /// Samples beta-tcvae's estimator uses at most (`estimate_entropies(n_samples=10000)`).

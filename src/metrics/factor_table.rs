@@ -2,7 +2,7 @@
 //! codes. [`FactorTable`] is the precomputed one (a complete factor grid with an O(1) lookup);
 //! a live caller (render + encode) implements the trait itself.
 
-use super::matrix::Matrix;
+use crate::matrix::Matrix;
 
 /// Anything that returns the code (encoder mean) of an observation with given factor classes.
 pub trait CodeSource {

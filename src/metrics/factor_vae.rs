@@ -1,11 +1,11 @@
-//! FactorVAE score, disentanglement_lib protocol (Kim & Mnih 2018; METHODS §3).
+//! FactorVAE score, disentanglement_lib protocol (Kim & Mnih 2018; docs/methods.md §3.3).
 //!
 //! Source: google-research/disentanglement_lib `evaluation/metrics/factor_vae.py` with the
 //! constants of its `factor_vae_metric.gin` (batch 64, 10,000 train / 5,000 eval votes,
 //! 10,000 variance points, `prune_dims.threshold = 0.05`).
 
 use super::factor_table::{sample_factors, CodeSource};
-use super::matrix::variance;
+use crate::matrix::variance;
 use crate::rng::Rng;
 use serde::Serialize;
 
@@ -141,25 +141,26 @@ pub fn factor_vae_score(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::io::{golden, golden_json, read_matrix};
+    use crate::golden;
     use crate::metrics::{FactorTable, Matrix};
 
     pub(crate) fn table() -> FactorTable {
-        let c = read_matrix(&golden("table_codes.csv")).unwrap();
-        let f = read_matrix(&golden("table_factors.csv")).unwrap();
+        let c = golden::matrix("table_codes.csv");
+        let f = golden::matrix("table_factors.csv");
         FactorTable::new(c, &f).unwrap()
     }
 
     /// Mean and std (ddof 0) of `f(seed)` over seeds 0..20.
     pub(crate) fn over_seeds(mut f: impl FnMut(u64) -> f64) -> (f64, f64) {
         let v: Vec<f64> = (0..20).map(&mut f).collect();
-        (crate::metrics::matrix::mean(&v), variance(&v, 0).sqrt())
+        (crate::matrix::mean(&v), variance(&v, 0).sqrt())
     }
 
     #[test]
     fn golden_table_within_four_std() {
         let mut t = table();
-        let e = &golden_json()["factor_table"]["over_20_numpy_seeds"]["factorvae_eval_accuracy"];
+        let e =
+            &golden::expected()["factor_table"]["over_20_numpy_seeds"]["factorvae_eval_accuracy"];
         let (m, s) = (e["mean"].as_f64().unwrap(), e["std"].as_f64().unwrap());
         let cfg = FactorVaeConfig::default();
         let (mean, std) = over_seeds(|seed| {
@@ -202,17 +203,6 @@ pub(crate) mod tests {
                 .unwrap()
                 .eval_accuracy,
             0.0
-        );
-    }
-
-    /// Prints the time of the default protocol on the golden table.
-    #[test]
-    #[cfg_attr(debug_assertions, ignore = "timing: run with --release")]
-    fn bench_factor_vae_default() {
-        let (secs, r) = crate::metrics::bench::bench_factor_vae(&mut table(), 0);
-        println!(
-            "FactorVAE score (default protocol, 1440-row table): {secs:.3} s, score {:.4}",
-            r.eval_accuracy
         );
     }
 }

@@ -22,8 +22,7 @@
 
 use std::f64::consts::{LN_2, LOG2_E};
 
-/// log(2π).
-pub const LOG_2PI: f64 = 1.837_877_066_409_345_5;
+pub use crate::math::special::LOG_2PI;
 /// Relative mass a pruned direction may drop: |Δ log Σ| ≤ 2·EPS.
 const EPS: f64 = 1e-13;
 /// Relative mass a pruned direction may drop on the f32 path (its terms carry ~1e-7 error).

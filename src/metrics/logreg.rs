@@ -4,7 +4,7 @@
 //!
 //! Objective: Σ_n −log softmax(W·x_n + b)_{y_n} + ‖W‖² / (2C).
 
-use super::matrix::Matrix;
+use crate::matrix::Matrix;
 
 /// A fitted softmax classifier.
 #[derive(Clone, Debug)]

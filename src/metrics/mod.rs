@@ -1,6 +1,6 @@
 //! Disentanglement metrics and KL decompositions, plain f64 and backend-free (compiles for
 //! wasm32; natively the Chen estimator uses all cores). Every number is named with its
-//! protocol; see `docs/METHODS.md` §1 and §3.
+//! protocol; see `docs/methods.md` §1.3 and §3.
 
 pub mod active_units;
 pub mod aggregate;
@@ -13,12 +13,11 @@ pub mod entropy;
 pub mod factor_table;
 pub mod factor_vae;
 pub mod gauss;
-pub mod hungarian;
 pub mod logreg;
-pub mod matrix;
 pub mod mcc;
 pub mod minibatch_tc;
 
+pub use crate::matrix::Matrix;
 pub use active_units::{
     active_units, dsprites_metric_set, DspritesMetricSet, ACTIVE_UNIT_THRESHOLD,
 };
@@ -31,6 +30,5 @@ pub use discrete::{
 pub use entropy::{ChenOptions, Precision, AUTO_F32_TERMS, CHEN_MAX_SAMPLES};
 pub use factor_table::{CodeSource, FactorTable};
 pub use factor_vae::{factor_vae_score, FactorVaeConfig, FactorVaeScore};
-pub use matrix::Matrix;
 pub use mcc::{mcc, CorrMethod, MccResult};
 pub use minibatch_tc::{minibatch_tc, MinibatchTc, TcEstimator};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::conv::{self, ConvDecoder, ConvEncoder, ConvSize};
 use super::mlp::{Mlp, MlpConfig};
-use crate::objective::gaussian;
+use crate::math::gaussian;
 
 /// Which networks to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,4 +1,4 @@
-//! Disentangling Disentanglement (Mathieu et al. 2019; METHODS.md §1):
+//! Disentangling Disentanglement (Mathieu et al. 2019; docs/methods.md §1.5):
 //! loss = recon + β·KL(q(z|x) ‖ p(z)) + α·D(q(z), p(z)), batch means.
 //!
 //! Follows iffsid/disentangling-disentanglement `src/regularisers.py`: D is either their
@@ -9,10 +9,10 @@
 
 use burn::prelude::*;
 
-use super::gaussian::{kl_to_standard_normal, log_normal, logsumexp_dim};
 pub use super::kinds::Divergence;
 use super::priors::Prior;
 use super::{terms_row, Encoded, ObjectiveOutput, TermName, Weights};
+use crate::math::gaussian::{kl_to_standard_normal, log_normal, logsumexp_dim};
 use crate::rng::Rng;
 
 /// The IMQ kernel scales of DD's `imq_dim_kernel`.
@@ -166,7 +166,7 @@ pub fn dd(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::objective::gaussian::LOG_2PI;
+    use crate::math::gaussian::LOG_2PI;
     use crate::objective::host;
 
     #[test]
@@ -178,7 +178,6 @@ mod tests {
         let lv = [[-0.2, 0.3], [0.0, -1.0], [0.5, 0.1]];
         let t = |a: [[f64; 2]; 3]| Tensor::<2>::from_floats(a, &device);
         let got = host(kl_p_q_terms(&prior, t(zs), t(mu), t(lv)));
-        let mut want_mean = 0.0;
         for i in 0..3 {
             let mut q = 0.0;
             for b in 0..3 {
@@ -195,9 +194,7 @@ mod tests {
                 "sample {i}: {} vs {want}",
                 got[i]
             );
-            want_mean += want / 3.0;
         }
-        assert!((got.iter().sum::<f64>() / 3.0 - want_mean).abs() < 1e-4);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! FactorVAE (Kim & Mnih 2018; METHODS.md §1): loss = recon + KL + γ·TC, with the TC
+//! FactorVAE (Kim & Mnih 2018; docs/methods.md §1.4): loss = recon + KL + γ·TC, with the TC
 //! estimated by a discriminator D telling q(z) (label 0, "real") from `permute_dims` of a
 //! second batch (label 1, "fake"); TC ≈ E_q[logit_real − logit_fake].
 //!
@@ -13,8 +13,8 @@ use burn::prelude::*;
 use burn::tensor::activation::{leaky_relu, log_softmax};
 use burn::tensor::module::linear;
 
-use super::gaussian::kl_to_standard_normal;
 use super::{terms_row, Encoded, ObjectiveOutput, TermName, Weights};
+use crate::math::gaussian::kl_to_standard_normal;
 use crate::rng::Rng;
 
 /// Hidden widths for the page: the paper's 6 × 1000 is ~5M parameters, too slow in a browser.

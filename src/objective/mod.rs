@@ -1,4 +1,4 @@
-//! Objectives: one decomposed ELBO, weighted per method (METHODS.md §1).
+//! Objectives: one decomposed ELBO, weighted per method (docs/methods.md §1).
 //!
 //! Every method reports named terms ([`TermName`]) so curves are comparable across methods,
 //! and always reports the unweighted ELBO next to the weighted loss. Each objective takes the
@@ -11,12 +11,9 @@ pub mod dd;
 #[cfg(feature = "train")]
 pub mod factor_vae;
 #[cfg(feature = "train")]
-pub mod gaussian;
-#[cfg(feature = "train")]
 pub mod ivae;
 pub mod kinds;
 pub mod priors;
-pub mod special;
 #[cfg(feature = "train")]
 pub mod tc;
 

@@ -2,7 +2,8 @@
 
 use burn::prelude::*;
 
-use super::{gaussian, TermName, Weights};
+use super::{TermName, Weights};
+use crate::math::gaussian;
 use crate::model::vae::VaeOutput;
 
 /// Terms of [`beta_vae`] (and of the iVAE ELBO), in row order.

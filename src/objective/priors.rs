@@ -1,15 +1,15 @@
-//! Priors p(z) for the Disentangling-Disentanglement objective (METHODS.md §1, Mathieu et al.
-//! 2019): isotropic and anisotropic Gaussians, a factorised Student-t and a Gaussian mixture.
+//! Priors p(z) for the Disentangling-Disentanglement objective (docs/methods.md §1.5, Mathieu
+//! et al. 2019): isotropic and anisotropic Gaussians, a factorised Student-t and a Gaussian mixture.
 
 #[cfg(feature = "train")]
 use burn::prelude::*;
 
 #[cfg(feature = "train")]
-use super::gaussian::logsumexp_dim;
-use super::special::LOG_2PI;
-use super::special::{lgamma, sample_gamma};
+use crate::math::gaussian::logsumexp_dim;
+use crate::math::special::{lgamma, LOG_2PI};
 use crate::rng::Rng;
 pub use crate::settings::Prior;
+use rand_distr::Distribution;
 
 impl Prior {
     /// The ν-dependent constant of one Student-t dimension:
@@ -96,11 +96,11 @@ impl Prior {
                 Prior::Anisotropic { scales } => {
                     out.extend(scales.iter().map(|s| s * rng.normal()))
                 }
-                Prior::StudentT { nu } => out.extend((0..k).map(|_| {
-                    // t = N(0,1) / √(χ²_ν / ν), χ²_ν = 2·Gamma(ν/2, 1).
-                    let chi2 = 2.0 * sample_gamma(nu / 2.0, rng);
-                    rng.normal() / (chi2 / nu).sqrt()
-                })),
+                Prior::StudentT { nu } => match rand_distr::StudentT::new(*nu) {
+                    Ok(t) => out.extend((0..k).map(|_| t.sample(rng))),
+                    // Only for ν ≤ 0 or NaN, which `validate` refuses first.
+                    Err(_) => out.extend((0..k).map(|_| f64::NAN)),
+                },
                 Prior::Mixture { means, std } => {
                     let m = &means[rng.below(means.len() as u64) as usize];
                     out.extend(m.iter().map(|mu| mu + std * rng.normal()));

@@ -1,5 +1,5 @@
-//! The β-TCVAE decomposition of the KL on one minibatch (METHODS.md §1, Chen et al. 2018):
-//! `KL = MI + TC + dimKL` per sample, with log q(z) and log q(z_k) estimated by minibatch-
+//! The β-TCVAE decomposition of the KL on one minibatch (docs/methods.md §1.2–1.3, Chen et al.
+//! 2018): `KL = MI + TC + dimKL` per sample, with log q(z) and log q(z_k) estimated by minibatch-
 //! weighted (MWS) or minibatch-stratified (MSS) sampling over L[i,j,k] = log q(z_ik | x_j).
 //!
 //! The estimators' log-weights are constants of (B, N), never of the values: MWS adds the
@@ -8,9 +8,9 @@
 
 use burn::prelude::*;
 
-use super::gaussian::{log_normal, logsumexp_dim, LOG_2PI};
 pub use super::kinds::Estimator;
 use super::{terms_row, Encoded, ObjectiveOutput, TermName, Weights};
+use crate::math::gaussian::{log_normal, logsumexp_dim, LOG_2PI};
 
 /// Terms a β-TCVAE row holds, in order.
 pub const TERMS: &[TermName] = &[
@@ -34,7 +34,8 @@ pub fn log_q_matrix(z: Tensor<2>, mu: Tensor<2>, logvar: Tensor<2>) -> Tensor<3>
     log_normal(z, mu, logvar) // [B, B, K]
 }
 
-/// The MSS log-weight matrix log W_ij (row-major, B × B) of METHODS.md §1, built on the host.
+/// The MSS log-weight matrix log W_ij (row-major, B × B) of docs/methods.md §1.3, built on the
+/// host.
 pub fn mss_log_weights(b: usize, n: usize) -> Vec<f64> {
     let (nf, m) = (n as f64, (b - 1) as f64);
     let mut w = vec![(1.0 / m).ln(); b * b];

@@ -101,12 +101,70 @@ fn arg(f: &'static Field) -> Arg {
     }
 }
 
+/// The settings of the iVAE source generator and the seed: what `data ivae` takes, under
+/// the same flags as `train`.
+pub const IVAE_DATA_KEYS: [&str; 6] = [
+    "segments",
+    "per-segment",
+    "source-dim",
+    "mixing-layers",
+    "segment-means",
+    "seed",
+];
+
+/// Only the iVAE data settings of the schema ([`IVAE_DATA_KEYS`]), as flags.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IvaeDataArgs(pub SettingsArgs);
+
+impl IvaeDataArgs {
+    /// The configuration of the iVAE data set with the given settings, checked.
+    pub fn config(&self) -> Result<TrainConfig, String> {
+        let mut c = TrainConfig::for_dataset(DatasetKind::Ivae);
+        self.0.apply_to(&mut c)?;
+        Ok(c)
+    }
+}
+
+fn augment(cmd: Command, keep: impl Fn(&Field) -> bool) -> Command {
+    FIELDS
+        .iter()
+        .filter(|f| f.cli && keep(f))
+        .fold(cmd, |c, f| c.arg(arg(f)))
+}
+
+fn given(m: &ArgMatches, keep: impl Fn(&Field) -> bool) -> SettingsArgs {
+    let given = FIELDS
+        .iter()
+        .filter(|f| f.cli && keep(f))
+        .filter_map(|f| m.get_one::<String>(f.key).map(|v| (f.key, v.clone())))
+        .collect();
+    SettingsArgs { given }
+}
+
+impl Args for IvaeDataArgs {
+    fn augment_args(cmd: Command) -> Command {
+        augment(cmd, |f| IVAE_DATA_KEYS.contains(&f.key))
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for IvaeDataArgs {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Self(given(m, |f| IVAE_DATA_KEYS.contains(&f.key))))
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
 impl Args for SettingsArgs {
     fn augment_args(cmd: Command) -> Command {
-        FIELDS
-            .iter()
-            .filter(|f| f.cli)
-            .fold(cmd, |c, f| c.arg(arg(f)))
+        augment(cmd, |_| true)
     }
 
     fn augment_args_for_update(cmd: Command) -> Command {
@@ -116,12 +174,7 @@ impl Args for SettingsArgs {
 
 impl FromArgMatches for SettingsArgs {
     fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
-        let given = FIELDS
-            .iter()
-            .filter(|f| f.cli)
-            .filter_map(|f| m.get_one::<String>(f.key).map(|v| (f.key, v.clone())))
-            .collect();
-        Ok(Self { given })
+        Ok(given(m, |_| true))
     }
 
     fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {

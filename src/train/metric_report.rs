@@ -1,5 +1,5 @@
 //! Metrics measured during training, as plain data for the page: every number carries the
-//! protocol it was measured with (METHODS §3), so the page can name it next to the value.
+//! protocol it was measured with (docs/methods.md §3), so the page can name it next to the value.
 
 use serde::{Deserialize, Serialize};
 

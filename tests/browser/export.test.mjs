@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import { serve, launch, outDir, watchErrors, waitForStep, progress } from './harness.mjs';
+import { serve, launch, outDir, watchErrors, waitForStep, progress, pauseAndSettle } from './harness.mjs';
+import { crc32 } from 'node:zlib';
 
 let server;
 let browser;
@@ -25,21 +26,7 @@ async function download(page, selector, saveAs) {
 async function trainTo(page, steps, ms) {
   await page.click('#start');
   await waitForStep(page, steps, ms);
-  await page.click('#start');
-  await page.waitForSelector('#start:text("Start")');
-  // The last snapshot after the pause settles the counter.
-  await page.waitForTimeout(600);
-  return (await progress(page)).step;
-}
-
-/** CRC-32 (IEEE), to forge files with a valid checksum. */
-function crc32(bytes) {
-  let crc = ~0 >>> 0;
-  for (const b of bytes) {
-    crc ^= b;
-    for (let k = 0; k < 8; k += 1) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
-  }
-  return ~crc >>> 0;
+  return pauseAndSettle(page);
 }
 
 test('plots, curves and metrics download as PNG, CSV and JSON', { timeout: 180_000 }, async () => {

@@ -30,7 +30,7 @@ export async function serve(root, prefix = '/') {
   return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
-/** Flags measured to work here (docs/TOOLCHAIN.md): quiet on a closed network, WebGPU on SwiftShader. */
+/** Flags measured to work here (measured on these machines): quiet on a closed network, WebGPU on SwiftShader. */
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu',
@@ -84,6 +84,25 @@ export async function progress(page) {
 /** Waits until the page reports at least `steps` steps (polling), or throws after `ms`. */
 export async function waitForStep(page, steps, ms) {
   await page.waitForFunction((n) => Number(document.querySelector('#step-count')?.dataset.step ?? 0) >= n, steps, { timeout: ms, polling: 200 });
+}
+
+/**
+ * Pauses a training page and waits for the worker to stop: the button flips at once, but the
+ * worker may finish a time slice and send its snapshot afterwards, so the step counter is read
+ * once it has not moved for a second (on a loaded machine a fixed wait is not enough).
+ */
+export async function pauseAndSettle(page, ms = 30_000) {
+  await page.click('#start');
+  await page.waitForSelector('#start:text("Start")', { timeout: ms });
+  const deadline = Date.now() + ms;
+  let last = (await progress(page)).step;
+  for (;;) {
+    await page.waitForTimeout(1000);
+    const now = (await progress(page)).step;
+    if (now === last) return now;
+    if (Date.now() > deadline) throw new Error(`the step counter still moves ${ms} ms after Pause (${last} -> ${now})`);
+    last = now;
+  }
 }
 
 /** A fingerprint of a canvas's pixels, to see whether it changed. */

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
-import { serve, launch, outDir, watchErrors, progress, waitForStep } from './harness.mjs';
+import { serve, launch, outDir, watchErrors, progress, waitForStep, pauseAndSettle } from './harness.mjs';
 
 let server;
 let browser;
@@ -39,9 +39,7 @@ test('forged model files with valid checksums and absurd sizes are refused; the 
   await page.waitForSelector('#backend-badge[data-backend="ndarray"]', { timeout: 60_000 });
   await page.click('#start');
   await waitForStep(page, 50, 60_000);
-  await page.click('#start');
-  await page.waitForFunction(() => document.querySelector('#start')?.textContent.trim() === 'Start', null, { timeout: 10_000 });
-  const before = (await progress(page)).step;
+  const before = await pauseAndSettle(page);
   // Each header is valid JSON with a correct checksum; one setting (or the step) is absurd.
   const forged = [
     ['segments', '{"dataset":"ivae","model":"ivae","segments":4294967295}', '12', /segments/],

@@ -26,7 +26,7 @@ pub fn kl_to_standard_normal(mu: Tensor<2>, logvar: Tensor<2>) -> Tensor<1> {
 }
 
 /// Elementwise log N(z; μ, e^{logvar}) = −½(log 2π + logvar + (z − μ)² e^{−logvar}); the
-/// building block of L[i,j,k] = log q(z_ik | x_j) (METHODS.md §1). Shapes broadcast.
+/// building block of L[i,j,k] = log q(z_ik | x_j) (docs/methods.md §1.3). Shapes broadcast.
 ///
 /// # Shapes
 /// - `z`, `mu`, `logvar`: any common broadcastable shape → the broadcast shape

@@ -1,0 +1,6 @@
+//! Maths below the model, the objectives and the metrics: special functions on the host and
+//! Gaussian log-densities on tensors. Depends on nothing else in the crate but [`crate::rng`].
+
+#[cfg(feature = "train")]
+pub mod gaussian;
+pub mod special;
