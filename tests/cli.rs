@@ -435,11 +435,12 @@ fn reproduce_quick_writes_the_results_page_and_plots() {
             .map(str::to_string)
             .collect()
     };
-    let d = rows_with("| steps | objective | D(q(z), p(z))");
-    assert_eq!(d.len(), 2, "{d:?}");
-    assert!(d.iter().all(|r| r.matches(" ± ").count() >= 3), "{d:?}");
-    let f = rows_with("| model | MCC (samples)");
-    assert_eq!(f.len(), 3, "iVAE, VAE and the observations: {f:?}");
-    assert!(f[0].starts_with("| iVAE |") && f[1].starts_with("| VAE |"));
+    let d = rows_with("| objective | occupancy entropy |");
+    assert_eq!(d.len(), 3, "the α run and a β sweep of two: {d:?}");
+    assert!(d[0].starts_with("| β = 0, α = 1 |"), "{d:?}");
+    assert!(d.iter().all(|r| r.matches(" ± ").count() >= 4), "{d:?}");
+    let f = rows_with("| model | MCC (means) |");
+    assert_eq!(f.len(), 4, "iVAE, two VAEs and the observations: {f:?}");
+    assert!(f[0].starts_with("| iVAE |") && f[1].starts_with("| VAE (the reference"));
     assert!(f.iter().all(|r| r.contains(" ± ")), "{f:?}");
 }

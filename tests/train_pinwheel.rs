@@ -1,5 +1,7 @@
-//! The pinwheel VAE learns on the CPU backend: with seed 0, the mean loss of the last 50 of 300
-//! full-batch steps is at least 20 nats below the mean of the first 10 (measured: ≈ 54 → ≈ 2.5).
+//! The pinwheel VAE learns on the CPU backend: with seed 0 and the pinwheel's defaults (DD's
+//! reference model: a learned per-point likelihood std), the mean loss of the last 50 of 1,000
+//! full-batch steps is at least 0.5 nats below the mean of the first 10 (measured: 2.39 → 1.51;
+//! with a fixed likelihood std of 0.1 it fell from ≈ 54 to ≈ 2.5).
 
 use disentangle_lab::objective::TermName;
 use disentangle_lab::train::{backend, BackendChoice, TermCurves, TrainConfig, Trainer};
@@ -30,14 +32,14 @@ fn mean(v: &[f32]) -> f32 {
 
 #[test]
 fn pinwheel_vae_loss_falls_by_a_margin() {
-    let curves = run(TrainConfig::default(), 300);
+    let curves = run(TrainConfig::default(), 1000);
     let loss = curves.get(TermName::Loss).unwrap();
-    assert_eq!(loss.len(), 300);
-    let (early, late) = (mean(&loss[..10]), mean(&loss[250..]));
+    assert_eq!(loss.len(), 1000);
+    let (early, late) = (mean(&loss[..10]), mean(&loss[950..]));
     println!("loss: first 10 steps {early:.3}, last 50 steps {late:.3}");
     assert!(
-        late < early - 20.0,
-        "loss must fall by > 20 nats: {early} -> {late}"
+        late < early - 0.5,
+        "loss must fall by > 0.5 nats: {early} -> {late}"
     );
     // The default VAE weighs the KL by β = 1, step by step.
     let (recon, kl) = (

@@ -218,6 +218,92 @@ pub fn seeds_chart(
     Ok(())
 }
 
+/// One series of an [`xy_chart`]: every seed's point, and the means joined in sweep order.
+pub struct XySeries {
+    /// Legend text.
+    pub label: String,
+    /// (x, y) of every run.
+    pub seeds: Vec<(f64, f64)>,
+    /// (x, y, label) of the means, in sweep order.
+    pub means: Vec<(f64, f64, String)>,
+}
+
+/// Points in the plane: each series' runs as small dots, its means as labelled markers joined
+/// by a line (a score against reconstruction, say, along a sweep).
+pub fn xy_chart(
+    area: &Area,
+    title: &str,
+    (x_desc, y_desc): (&str, &str),
+    series: &[XySeries],
+) -> Result<(), String> {
+    let pts = || series.iter().flat_map(|s| s.seeds.iter().copied());
+    let (x0, x1) = bounds(&pts().map(|p| p.0).collect::<Vec<_>>());
+    let (y0, y1) = bounds(&pts().map(|p| p.1).collect::<Vec<_>>());
+    let (xp, yp) = (((x1 - x0) * 0.1).max(1e-3), ((y1 - y0) * 0.12).max(1e-3));
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((x0 - xp)..(x1 + xp), (y0 - yp)..(y1 + yp))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(err)?;
+    for (i, s) in series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        chart
+            .draw_series(
+                s.seeds
+                    .iter()
+                    .filter(|p| p.0.is_finite() && p.1.is_finite())
+                    .map(|&p| Circle::new(p, 3, color.mix(0.45).filled())),
+            )
+            .map_err(err)?;
+        let means: Vec<(f64, f64)> = s
+            .means
+            .iter()
+            .map(|m| (m.0, m.1))
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .collect();
+        chart
+            .draw_series(LineSeries::new(means.clone(), color.stroke_width(2)))
+            .map_err(err)?;
+        chart
+            .draw_series(
+                means
+                    .iter()
+                    .map(|&p| TriangleMarker::new(p, 7, color.filled())),
+            )
+            .map_err(err)?
+            .label(s.label.clone())
+            .legend(move |(x, y)| TriangleMarker::new((x + 8, y), 6, color.filled()));
+        chart
+            .draw_series(
+                s.means
+                    .iter()
+                    .filter(|m| m.0.is_finite() && m.1.is_finite())
+                    .map(|m| Text::new(m.2.clone(), (m.0, m.1), (FONT, 13))),
+            )
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
 /// 2-D points coloured by class, with optional circles (centre, radius) drawn over them.
 pub fn scatter(
     area: &Area,

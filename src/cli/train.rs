@@ -154,7 +154,9 @@ pub fn train_steps(
     while trainer.step_count() < last {
         trainer.step();
         let done = trainer.step_count();
-        if (done - first).is_multiple_of(readback_every.max(1)) || done == last {
+        // The plateau schedule reads each epoch's losses before the next step.
+        let due = (done - first).is_multiple_of(readback_every.max(1)) || done == last;
+        if due || trainer.schedule_wants_snapshot() {
             match pollster::block_on(trainer.snapshot(0)) {
                 Ok(s) => curves.extend(&s.curves),
                 Err(e) => return (curves, Some(e.to_string())),

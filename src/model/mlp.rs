@@ -4,13 +4,32 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-/// A stack of ReLU hidden layers followed by a linear read-out.
+pub use crate::settings::Activation;
+
+/// A stack of hidden layers, each followed by the activation, then a linear read-out.
 #[derive(Module, Debug)]
 pub struct Mlp {
-    /// Hidden layers, each followed by a ReLU.
+    /// Hidden layers, each followed by the activation.
     hidden: Vec<Linear>,
     /// Linear output layer (no activation).
     out: Linear,
+    /// The activation after each hidden layer (a setting, not a parameter).
+    #[module(skip)]
+    activation: Activation,
+}
+
+/// Slope of xtanh's linear part: xtanh(x) = tanh(x) + 0.1·x (the iVAE reference's `slope`).
+pub const XTANH_SLOPE: f64 = 0.1;
+
+/// The activation applied elementwise.
+///
+/// # Shapes
+/// - `x`: any → same
+pub fn activate<const D: usize>(activation: Activation, x: Tensor<D>) -> Tensor<D> {
+    match activation {
+        Activation::Relu => relu(x),
+        Activation::Xtanh => x.clone().tanh() + x.mul_scalar(XTANH_SLOPE),
+    }
 }
 
 /// Shape of an [`Mlp`]: input width, hidden widths, output width.
@@ -22,6 +41,9 @@ pub struct MlpConfig {
     pub hidden: Vec<usize>,
     /// Output features.
     pub d_out: usize,
+    /// Activation after each hidden layer.
+    #[config(default = "Activation::Relu")]
+    pub activation: Activation,
 }
 
 impl MlpConfig {
@@ -34,7 +56,11 @@ impl MlpConfig {
             width = h;
         }
         let out = LinearConfig::new(width, self.d_out).init(device);
-        Mlp { hidden, out }
+        Mlp {
+            hidden,
+            out,
+            activation: self.activation,
+        }
     }
 }
 
@@ -44,8 +70,36 @@ impl Mlp {
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let mut h = x;
         for layer in &self.hidden {
-            h = relu(layer.forward(h)); // [batch, hidden_i]
+            h = activate(self.activation, layer.forward(h)); // [batch, hidden_i]
         }
         self.out.forward(h) // [batch, d_out]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xtanh_and_relu_match_their_formulas() {
+        let device = Device::flex();
+        let xs = [-3.0f32, -0.5, 0.0, 0.7, 2.5];
+        let x = Tensor::<1>::from_floats(xs, &device);
+        let got: Vec<f32> = activate(Activation::Xtanh, x.clone())
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        for (g, v) in got.iter().zip(xs) {
+            let want = (v as f64).tanh() + 0.1 * v as f64;
+            assert!(
+                (*g as f64 - want).abs() < 1e-6,
+                "xtanh({v}) = {g}, want {want}"
+            );
+        }
+        let got: Vec<f32> = activate(Activation::Relu, x)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        assert_eq!(got, [0.0, 0.0, 0.0, 0.7, 2.5]);
     }
 }

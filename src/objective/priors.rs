@@ -110,6 +110,49 @@ impl Prior {
         out
     }
 
+    /// For a mixture prior, how `z` (row-major, `k` columns) occupies its components: the
+    /// share of the points nearest each component mean (equal weights and stds, so nearest =
+    /// most responsible), the entropy of those shares, −Σ_c p_c log p_c in nats (log C when
+    /// the points spread evenly over all C components, ≈ log 2 for two, 0 for one), and the
+    /// share of points within 2 component stds of their nearest mean (which tells tight
+    /// clusters on the components from one broad blob over them). `None` for the other
+    /// priors, or when `z` is empty or not `k` wide.
+    pub fn occupancy(&self, z: &[f64], k: usize) -> Option<Occupancy> {
+        let Prior::Mixture { means, std } = self else {
+            return None;
+        };
+        if z.is_empty()
+            || k == 0
+            || !z.len().is_multiple_of(k)
+            || means.iter().any(|m| m.len() != k)
+        {
+            return None;
+        }
+        let mut counts = vec![0usize; means.len()];
+        let mut near = 0usize;
+        for point in z.chunks_exact(k) {
+            let d2 =
+                |m: &Vec<f64>| -> f64 { point.iter().zip(m).map(|(a, b)| (a - b).powi(2)).sum() };
+            let nearest = (0..means.len())
+                .min_by(|&a, &b| d2(&means[a]).total_cmp(&d2(&means[b])))
+                .unwrap_or(0);
+            counts[nearest] += 1;
+            near += usize::from(d2(&means[nearest]) <= 4.0 * std * std);
+        }
+        let n = (z.len() / k) as f64;
+        let shares: Vec<f64> = counts.iter().map(|&c| c as f64 / n).collect();
+        let entropy = -shares
+            .iter()
+            .filter(|&&p| p > 0.0)
+            .map(|&p| p * p.ln())
+            .sum::<f64>();
+        Some(Occupancy {
+            shares,
+            entropy,
+            near: near as f64 / n,
+        })
+    }
+
     #[cfg(feature = "train")]
     /// `n` draws of z, sampled on the host with `rng` and uploaded (a constant: no gradient).
     ///
@@ -123,6 +166,18 @@ impl Prior {
             .collect();
         Tensor::<2>::from_data(TensorData::new(v, [n, k]), device) // [n, k]
     }
+}
+
+/// How points occupy the components of a mixture prior ([`Prior::occupancy`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Occupancy {
+    /// Share of the points nearest each component, in component order (sums to 1).
+    pub shares: Vec<f64>,
+    /// Entropy of the shares in nats.
+    pub entropy: f64,
+    /// Share of the points within 2 component stds of their nearest component mean (for
+    /// samples of the 2-D prior itself: 1 − e⁻² ≈ 0.865).
+    pub near: f64,
 }
 
 #[cfg(test)]

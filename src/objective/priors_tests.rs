@@ -133,3 +133,53 @@ fn serde_is_kebab_case_and_default_keeps_total_variance() {
     assert!((scales.iter().map(|s| s * s).sum::<f64>() - 5.0).abs() < 1e-12);
     assert!(scales.windows(2).all(|w| w[0] > w[1]));
 }
+
+#[test]
+fn occupancy_counts_nearest_components_and_its_entropy_is_the_closed_form() {
+    let p = Prior::pinwheel(); // means (0,−1), (0,1), (1,0), (−1,0)
+                               // 3 points near (0,−1), 1 near (1,0), none elsewhere: shares ¾, 0, ¼, 0.
+    let z = [0.1, -0.9, -0.2, -1.3, 0.0, -0.6, 0.8, 0.1];
+    let o = p.occupancy(&z, 2).unwrap();
+    assert_eq!(o.shares, vec![0.75, 0.0, 0.25, 0.0]);
+    // Within 2·√0.03 = 0.346 of the nearest mean: (0.1, −0.9) yes (0.14), (−0.2, −1.3) no
+    // (0.36), (0, −0.6) no (0.40), (0.8, 0.1) yes (0.22).
+    assert_eq!(o.near, 0.5);
+    let want = -(0.75f64 * 0.75f64.ln() + 0.25 * 0.25f64.ln());
+    assert!((o.entropy - want).abs() < 1e-12, "{} vs {want}", o.entropy);
+    // One point per component: log 4; two components equally: log 2; one: 0.
+    let four = [0.0, -1.0, 0.0, 1.0, 1.0, 0.0, -1.0, 0.0];
+    assert!((p.occupancy(&four, 2).unwrap().entropy - 4f64.ln()).abs() < 1e-12);
+    let two = [0.0, -1.0, 0.0, 1.0, 0.1, -1.0, 0.1, 1.0];
+    assert!((p.occupancy(&two, 2).unwrap().entropy - 2f64.ln()).abs() < 1e-12);
+    assert_eq!(p.occupancy(&[5.0, 5.0], 2).unwrap().entropy, 0.0);
+    // Brute force on random points: the share of each component is the count of points
+    // whose squared distance to it is the smallest.
+    let mut rng = crate::rng::Rng::new(5);
+    let pts: Vec<f64> = (0..200).map(|_| 1.5 * rng.normal()).collect();
+    let o = p.occupancy(&pts, 2).unwrap();
+    let Prior::Mixture { means, .. } = &p else {
+        unreachable!()
+    };
+    for (c, m) in means.iter().enumerate() {
+        let count = pts
+            .chunks(2)
+            .filter(|q| {
+                let d = |m: &Vec<f64>| (q[0] - m[0]).powi(2) + (q[1] - m[1]).powi(2);
+                means.iter().all(|other| d(m) <= d(other))
+            })
+            .count();
+        assert_eq!(o.shares[c], count as f64 / 100.0, "component {c}");
+    }
+    // Samples of the prior itself: about 1 − e⁻² of them lie within 2 stds.
+    let mut rng = crate::rng::Rng::new(9);
+    let own = p.sample_host(20_000, 2, &mut rng);
+    let o = p.occupancy(&own, 2).unwrap();
+    assert!(
+        (o.near - (1.0 - (-2.0f64).exp())).abs() < 0.01,
+        "{}",
+        o.near
+    );
+    assert!((o.entropy - 4f64.ln()).abs() < 0.01, "{}", o.entropy);
+    assert!(Prior::Normal.occupancy(&z, 2).is_none());
+    assert!(p.occupancy(&z[..3], 2).is_none());
+}

@@ -189,6 +189,87 @@ choices! {
 }
 
 choices! {
+    /// The activation between the hidden layers of the MLPs.
+    pub enum Activation ("activation") {
+        /// max(0, x): DD's pinwheel networks and Chen et al.'s MLPs.
+        Relu = "relu", "ReLU", "max(0, x), as DD's pinwheel networks.";
+        /// tanh(x) + 0.1·x: the iVAE reference's networks (and its mixing function).
+        Xtanh = "xtanh", "xtanh", "tanh(x) + 0.1·x, as the iVAE reference's networks.";
+    }
+}
+
+choices! {
+    /// How the encoder parameterises the posterior's spread.
+    pub enum EncoderStd ("encoder std") {
+        /// The encoder outputs log σ², clamped to [−12, 8].
+        Exp = "exp", "log-variance", "The encoder outputs log σ² (clamped to [−12, 8]).";
+        /// σ = softplus(h) + 10⁻⁶ (DD's reference code).
+        Softplus = "softplus", "softplus", "σ = softplus(h) + 10⁻⁶, as DD's reference code.";
+    }
+}
+
+choices! {
+    /// Whether one MLP computes both posterior parameters or each has its own.
+    pub enum EncoderHeads ("encoder heads") {
+        /// One MLP outputs μ and the spread (DD's pinwheel encoder: a shared hidden layer).
+        Shared = "shared", "one network", "One MLP outputs both μ and the spread (DD's pinwheel encoder).";
+        /// Separate MLPs for μ and log σ² (the iVAE reference's g and logv).
+        Separate = "separate", "two networks", "Separate MLPs for μ and the spread, as the iVAE reference.";
+    }
+}
+
+choices! {
+    /// The standard deviation of the Gaussian likelihood p(x|z) (vector data).
+    pub enum DecoderStd ("decoder std") {
+        /// The data set's fixed variance (pinwheel 0.01, iVAE 0.1).
+        Fixed = "fixed", "fixed", "The data set's fixed variance: pinwheel 0.01, iVAE 0.1.";
+        /// A second decoder head gives each point's std, softplus(h) (DD's reference).
+        Learned = "learned", "learned per point", "A second decoder head gives each point's std, softplus(h), as DD's reference.";
+    }
+}
+
+choices! {
+    /// The optimiser of the model's parameters.
+    pub enum OptimizerKind ("optimizer") {
+        /// Adam (β₁ 0.9, β₂ 0.999, ε 10⁻⁸, PyTorch's defaults).
+        Adam = "adam", "Adam", "Adam with PyTorch's defaults (β 0.9, 0.999, ε 10⁻⁸).";
+        /// Adam with the running maximum of the second moment (Reddi et al. 2018; DD's reference).
+        Amsgrad = "amsgrad", "AMSGrad", "Adam with the running maximum of the second moment (DD's reference).";
+    }
+}
+
+choices! {
+    /// How the learning rate changes during training.
+    pub enum LrSchedule ("learning-rate schedule") {
+        /// The learning rate stays as set.
+        Constant = "constant", "constant", "The learning rate stays as set.";
+        /// ÷10 after an epoch whose mean loss did not improve (PyTorch's ReduceLROnPlateau,
+        /// factor 0.1, patience 0: the iVAE reference).
+        Plateau = "plateau", "÷10 on a plateau", "Divided by 10 after each epoch whose mean loss did not improve (ReduceLROnPlateau, patience 0), as the iVAE reference.";
+    }
+}
+
+choices! {
+    /// Which pinwheel generator draws the data.
+    pub enum PinwheelVariant ("pinwheel generator") {
+        /// Adams' MATLAB `pinwheel.m` as DD's reference calls it: pinwheel(0.1, 0.3, 4, 100, 0.25).
+        Matlab = "matlab", "pinwheel.m", "Adams' MATLAB pinwheel.m, called as DD's reference does: (0.1, 0.3, 4, 100, 0.25).";
+        /// Adams' Python generator (autograd's example) with radial std 0.3, tangential 0.1.
+        Adams = "adams", "Python", "Adams' Python generator with radial std 0.3 and tangential std 0.1.";
+    }
+}
+
+choices! {
+    /// How the iVAE computes the log-variances log λ(u) of its prior p(z|u).
+    pub enum IvaePrior ("iVAE prior") {
+        /// A learned table: one log-variance per segment and latent.
+        Table = "table", "per-segment table", "A learned table: one log-variance per segment and latent.";
+        /// An MLP on the one-hot u (the run's hidden widths and activation; the reference).
+        Mlp = "mlp", "MLP on u", "An MLP on the one-hot u with the hidden widths and activation, as the iVAE reference.";
+    }
+}
+
+choices! {
     /// A compute backend the trainer can run on.
     pub enum BackendChoice ("backend") {
         /// burn-wgpu: WebGPU in the browser, Vulkan/Metal/GL natively.

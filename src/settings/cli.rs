@@ -241,7 +241,7 @@ mod tests {
         let help = Probe::command_for_help();
         assert!(help.contains("factor-vae") && help.contains("dd"), "{help}");
         assert!(
-            help.contains("pinwheel 400, ivae 256, dsprites 64"),
+            help.contains("pinwheel 400, ivae 64, dsprites 64"),
             "{help}"
         );
     }

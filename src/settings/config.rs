@@ -7,7 +7,9 @@ use crate::data::ivae::IvaeConfig;
 use crate::data::subset::DspritesSubset;
 
 use super::choice::{
-    BackendPref, ConvSize, DatasetKind, Divergence, Estimator, ImageNet, ModelKind, Speed,
+    Activation, BackendPref, ConvSize, DatasetKind, DecoderStd, Divergence, EncoderHeads,
+    EncoderStd, Estimator, ImageNet, IvaePrior, LrSchedule, ModelKind, OptimizerKind,
+    PinwheelVariant, Speed,
 };
 use super::prior::Prior;
 use super::weights::Weights;
@@ -30,6 +32,18 @@ pub struct TrainConfig {
     pub latents: usize,
     /// Hidden layer widths of the MLPs.
     pub hidden: Vec<usize>,
+    /// Activation between the MLPs' hidden layers.
+    pub activation: Activation,
+    /// How the encoder parameterises the posterior's spread.
+    pub encoder_std: EncoderStd,
+    /// One encoder MLP for μ and the spread, or one each (MLP networks).
+    pub encoder_heads: EncoderHeads,
+    /// Fixed or learned std of the Gaussian likelihood (vector data).
+    pub decoder_std: DecoderStd,
+    /// The optimiser of the model's parameters.
+    pub optimizer: OptimizerKind,
+    /// How the learning rate changes during training.
+    pub lr_schedule: LrSchedule,
     /// Seed of data, initialisation and sampling.
     pub seed: u64,
     /// Which dSprites images (dSprites only).
@@ -40,6 +54,13 @@ pub struct TrainConfig {
     pub image_net: ImageNet,
     /// Source generator settings (iVAE data only).
     pub ivae: IvaeConfig,
+    /// Which pinwheel generator (pinwheel data only).
+    pub pinwheel: PinwheelVariant,
+    /// How the iVAE computes its prior's log-variances log λ(u).
+    pub ivae_prior: IvaePrior,
+    /// The iVAE reference's ELBO weights (a, b, c, d): a on log p(x|z), b on the index-code
+    /// MI, c on the TC, d on the dimension-wise KL to p(z|u) (all 1: the plain ELBO).
+    pub ivae_weights: [f64; 4],
     /// The prior p(z) of the DD objective.
     pub prior: Prior,
     /// Minibatch estimator of β-TCVAE's decomposition.
@@ -61,32 +82,68 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// The defaults for a run on `dataset`: what `train --dataset D` does with no other flag,
     /// what a link naming only the data set opens, and what the page resets to when the data
-    /// set is changed. Sizes follow each data set's reference setup: the pinwheel trains
-    /// full-batch with DD's 1 × 100 MLP, dSprites with batch 64 and 6 latents.
+    /// set is changed. They are the settings of that data set's lessons (and of their evidence
+    /// in `reproduce`), which follow each paper's reference code where it can run here:
+    ///
+    /// - pinwheel: DD's `clustering.sh` model (one hidden layer of 100 ReLU units, encoder
+    ///   σ = softplus + 10⁻⁶, a per-point learned likelihood std, AMSGrad at lr 10⁻³, full
+    ///   batch, `pinwheel.m` data; lesson (d) chooses the 4-component mixture prior);
+    /// - iVAE sources: the iVAE reference's `main.py` (3-layer xtanh networks of 100 units with
+    ///   separate μ and log σ² networks, an MLP prior on u, ELBO weights a = 100, b = 1, c = 0,
+    ///   d = 10 with the MWS estimator, Adam at lr 0.01 with ReduceLROnPlateau, batch 64);
+    /// - dSprites: an MLP 256-256 with a Bernoulli likelihood, 10 latents, batch 64, Adam at
+    ///   lr 10⁻³ (the papers' convolutions are too slow for the lessons on a laptop CPU).
     pub fn for_dataset(dataset: DatasetKind) -> Self {
-        let (batch, latents) = match dataset {
-            DatasetKind::Pinwheel => (400, 2),
-            DatasetKind::Ivae => (256, 2),
-            DatasetKind::Dsprites => (64, 6),
-        };
-        Self {
+        let base = Self {
             dataset,
             model: ModelKind::BetaVae,
             weights: Weights::default(),
             lr: 1e-3,
-            batch,
-            latents,
+            batch: 64,
+            latents: 2,
             hidden: vec![100],
+            activation: Activation::Relu,
+            encoder_std: EncoderStd::Exp,
+            encoder_heads: EncoderHeads::Shared,
+            decoder_std: DecoderStd::Fixed,
+            optimizer: OptimizerKind::Adam,
+            lr_schedule: LrSchedule::Constant,
             seed: 0,
             subset: DspritesSubset::default(),
             conv: ConvSize::Small,
-            image_net: ImageNet::Conv,
+            image_net: ImageNet::Mlp,
             ivae: IvaeConfig::default(),
+            pinwheel: PinwheelVariant::Matlab,
+            ivae_prior: IvaePrior::Mlp,
+            ivae_weights: IVAE_REFERENCE_WEIGHTS,
             prior: Prior::Normal,
             estimator: Estimator::Mss,
             divergence: Divergence::KlPQ,
             backend: BackendPref::Auto,
             speed: Speed::Full,
+        };
+        match dataset {
+            DatasetKind::Pinwheel => Self {
+                batch: 400,
+                encoder_std: EncoderStd::Softplus,
+                decoder_std: DecoderStd::Learned,
+                optimizer: OptimizerKind::Amsgrad,
+                ..base
+            },
+            DatasetKind::Ivae => Self {
+                lr: 0.01,
+                hidden: vec![100, 100],
+                activation: Activation::Xtanh,
+                encoder_heads: EncoderHeads::Separate,
+                lr_schedule: LrSchedule::Plateau,
+                estimator: Estimator::Mws,
+                ..base
+            },
+            DatasetKind::Dsprites => Self {
+                latents: 10,
+                hidden: vec![256, 256],
+                ..base
+            },
         }
     }
 
@@ -121,6 +178,15 @@ impl TrainConfig {
         }
     }
 
+    /// The prior p(z) the objective uses: DD's setting; N(0, I) for the other models (the
+    /// iVAE's own prior is conditional on u and learned).
+    pub fn model_prior(&self) -> Prior {
+        match self.model {
+            ModelKind::Dd => self.prior.clone(),
+            _ => Prior::Normal,
+        }
+    }
+
     /// Checks every setting (each against its range in the schema) and how they fit
     /// together, naming the first that does not. Nothing is allocated before this passes.
     pub fn validate(&self) -> Result<(), String> {
@@ -131,13 +197,19 @@ impl TrainConfig {
                 self.dataset.key()
             ));
         }
-        if self.model == ModelKind::BetaTcvae && self.batch < 2 {
-            return Err("β-TCVAE's minibatch estimators need a batch of at least 2".into());
+        if matches!(self.model, ModelKind::BetaTcvae | ModelKind::Ivae) && self.batch < 2 {
+            return Err(format!(
+                "{}'s minibatch estimators need a batch of at least 2",
+                self.model.label()
+            ));
         }
         self.prior
             .validate(self.latents)
             .map_err(|e| format!("prior: {e}"))?;
         let points = self.ivae.segments.saturating_mul(self.ivae.per_segment);
+        if self.model == ModelKind::Ivae && points < 2 {
+            return Err("the iVAE's minibatch estimators need at least 2 points".into());
+        }
         if self.dataset == DatasetKind::Ivae && points > MAX_IVAE_POINTS {
             return Err(format!(
                 "the iVAE data would have {points} points (segments × per-segment); at most {MAX_IVAE_POINTS}"
@@ -185,6 +257,10 @@ impl ModelKind {
         }
     }
 }
+
+/// The iVAE reference's ELBO weights (a, b, c, d) = (100, 1, 0, 10) (ilkhem/iVAE
+/// `configs/ivae.yaml`).
+pub const IVAE_REFERENCE_WEIGHTS: [f64; 4] = [100.0, 1.0, 0.0, 10.0];
 
 /// Most points of an iVAE data set (segments × points per segment): the data are held in
 /// memory, four copies of N × d floats.

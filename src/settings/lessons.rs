@@ -1,63 +1,107 @@
-//! Lessons: one per paper's claim, each a share link plus a short explanation and the
-//! controls it is about. Choosing one in the page resets the run to its settings.
+//! Lessons: one per paper's claim, each one definition that the page's preset, `reproduce`'s
+//! evidence and the data sets' defaults share. A lesson is a share link (the settings that
+//! differ from its data set's defaults, which are the lessons' base: see
+//! [`super::TrainConfig::for_dataset`]) plus how long its evidence trains; `reproduce` varies
+//! only the swept variable (β, γ, the prior, the model, the seed). Choosing one in the page
+//! resets the run to its settings.
+
+use super::compare::CompareOverrides;
+use super::config::TrainConfig;
+use super::link;
 
 /// A preset run with its explanation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Lesson {
-    /// Short id (used in the page's menu).
+    /// Short id (used in the page's menu and by `reproduce`).
     pub id: &'static str,
+    /// The claim's letter in `docs/results.md`.
+    pub claim: char,
     /// Menu title.
     pub title: &'static str,
-    /// What to do and what to look for (3–5 sentences).
+    /// What to do, what to watch and what the evidence showed.
     pub text: &'static str,
     /// The settings, as a share-link fragment (see [`super::link`]).
     pub link: &'static str,
+    /// Training steps of the evidence (`reproduce`): how far the page must train to show it.
+    pub steps: u64,
     /// Control ids to highlight.
     pub highlight: &'static [&'static str],
+}
+
+impl Lesson {
+    /// The lesson's run A settings (its link decoded on its data set's defaults).
+    pub fn config(&self) -> TrainConfig {
+        link::decode(self.link).0.config
+    }
+
+    /// How the lesson's run B differs from run A, if it opens a comparison.
+    pub fn compare(&self) -> Option<CompareOverrides> {
+        link::decode(self.link).0.compare
+    }
+}
+
+/// The lesson with this id. Panics on an unknown id: ids are constants of the code.
+pub fn lesson(id: &str) -> &'static Lesson {
+    LESSONS
+        .iter()
+        .find(|l| l.id == id)
+        .unwrap_or_else(|| panic!("no lesson {id}"))
 }
 
 /// The lessons, in teaching order.
 pub const LESSONS: [Lesson; 6] = [
     Lesson {
         id: "beta-vae",
+        claim: 'a',
         title: "β-VAE: disentanglement vs reconstruction",
-        text: "Higgins et al. (2017) weight the KL term by β > 1 to push each latent towards an independent unit Gaussian. Train with β = 1, then raise β to 4 and to 10 and watch the traversals: rows start to change one factor each (position, scale, shape), while the reconstruction term of the loss rises. Active latents (KL per latent) drop as β grows: the price of disentanglement is information.",
-        link: "dataset=dsprites&subset=default&model=beta-vae&beta=4&latents=6&batch=64&lr=0.001",
+        text: "Higgins et al. (2017) weight the KL term by β > 1 to push each latent towards an independent unit Gaussian. Run A is β = 4, run B β = 1. Watch the loss panel: A's reconstruction term stays above B's and its KL below; the metrics table shows MIG and (on request) the FactorVAE score of both.",
+        link: "dataset=dsprites&model=beta-vae&beta=4&compare=beta-vae:b1",
+        steps: 1000,
         highlight: &["beta"],
     },
     Lesson {
         id: "beta-tcvae",
+        claim: 'b',
         title: "β-TCVAE vs β-VAE at the same β",
-        text: "Chen et al. (2018) split the KL into index-code MI, total correlation and dimension-wise KL, and penalise only the total correlation. With β = 6 on TC the information about x (MI) is kept, so reconstruction stays good; run B, a β-VAE at the same β, shows the KL, and with it the MI, squeezed. Compare MIG and reconstruction of the two runs side by side.",
-        link: "dataset=dsprites&subset=default&model=beta-tcvae&alpha=1&beta=6&gamma=1&estimator=mss&latents=6&batch=64&lr=0.001&compare=beta-vae",
+        text: "Chen et al. (2018) split the KL into index-code MI, total correlation and dimension-wise KL, and penalise only the total correlation. Run A is β-TCVAE with β = 4 on the TC, run B a β-VAE at the same β. Compare their MIG and reconstruction side by side.",
+        link: "dataset=dsprites&model=beta-tcvae&alpha=1&beta=4&gamma=1&estimator=mss&compare=beta-vae",
+        steps: 1000,
         highlight: &["model-select", "beta"],
     },
     Lesson {
         id: "factor-vae",
+        claim: 'c',
         title: "FactorVAE: a discriminator estimates TC",
-        text: "Kim & Mnih (2018) estimate the total correlation with a discriminator that tells samples of q(z) from samples with each latent shuffled across the batch. Its estimate (TC disc.) is plotted with the KL; γ weights it in the loss (the paper uses 10 to 100). Watch the discriminator's estimate fall as the latents become independent.",
-        link: "dataset=dsprites&subset=default&model=factor-vae&gamma=35&latents=6&batch=64&lr=0.0001",
+        text: "Kim & Mnih (2018) estimate the total correlation with a discriminator that tells samples of q(z) from samples with each latent shuffled across the batch; γ weights it in the loss. Run A is FactorVAE with γ = 40, run B a β-VAE with β = 4. Compare the FactorVAE score at similar reconstruction, and the discriminator's estimate (TC disc.) with the metrics' total correlation.",
+        link: "dataset=dsprites&model=factor-vae&gamma=40&compare=beta-vae:b4",
+        steps: 1000,
         highlight: &["gamma"],
     },
     Lesson {
         id: "dd-pinwheel",
+        claim: 'd',
         title: "Disentangling Disentanglement on the pinwheel",
-        text: "Mathieu et al. (2019) regularise the aggregate posterior q(z) towards a structured prior with α·D(q(z), p(z)), here a mixture of four Gaussians. The paper reports that β = 1, α = 0 (the per-point KL only) loses the four-arm structure, while β = 0, α = 1 keeps q(z) on the mixture. Run A is (β = 1, α = 0) and run B (β = 0, α = 1), from the same seed: compare their D(q(z), p(z)) side by side and A's posterior against the prior's shading.",
-        link: "dataset=pinwheel&model=dd&alpha=0&beta=1&prior=mixture&latents=2&batch=400&lr=0.001&compare=dd:a1:b0",
+        text: "Mathieu et al. (2019) regularise the aggregate posterior q(z) towards a structured prior with α·D(q(z), p(z)), here a mixture of four Gaussians. Run A is β = 1, α = 0 (the per-point KL only), run B β = 0, α = 1, from the same seed. Watch the posterior panel against the prior's shading and the occupancy entropy in the metrics: log 4 = 1.39 when q(z) spreads over all four components, about 0.69 for two.",
+        link: "dataset=pinwheel&model=dd&alpha=0&beta=1&prior=mixture&compare=dd:a1:b0",
+        steps: 500,
         highlight: &["alpha", "beta", "prior-select"],
     },
     Lesson {
         id: "dd-priors",
+        claim: 'e',
         title: "Priors on dSprites: isotropic, anisotropic, Student-t",
-        text: "The prior decides what the latent space should look like. An isotropic Gaussian has no preferred axes, an anisotropic one orders the latents by variance, and a heavy-tailed Student-t (ν = 9, as in the paper) favours sparse codes. Switch the prior and compare the traversals and the KL per latent.",
-        link: "dataset=dsprites&subset=default&model=dd&alpha=0&beta=1&prior=student-t&latents=6&batch=64&lr=0.001",
+        text: "The prior decides what the latent space should look like. An isotropic Gaussian has no preferred axes, an anisotropic one orders the latents by variance, and a heavy-tailed Student-t (ν = 9, as in the paper) favours sparse codes. Run A uses the Student-t prior and run B the isotropic one (a β-VAE), both at β = 1 and α = 0; compare their FactorVAE scores.",
+        link: "dataset=dsprites&model=dd&alpha=0&beta=1&prior=student-t&compare=beta-vae:b1",
+        steps: 1000,
         highlight: &["prior-select"],
     },
     Lesson {
         id: "ivae",
+        claim: 'f',
         title: "iVAE vs VAE: identifiable sources",
-        text: "Khemakhem et al. (2020) condition the prior on an observed segment label u, which makes the latents identifiable up to permutation and scaling. Run A is the iVAE and run B a plain VAE on the same 2-D sources: both fit the data, but only the iVAE's latents line up with the true sources (the reference reports MCC ≈ 0.9); compare their MCC.",
-        link: "dataset=ivae&model=ivae&latents=2&batch=256&lr=0.001&compare=vae",
+        text: "Khemakhem et al. (2020) condition the prior on an observed segment label u, which makes the latents identifiable up to permutation and scaling. Run A is the iVAE with the reference's networks and ELBO weights, run B the reference's VAE (a β-VAE with β = 1/1000) on the same 2-D sources; compare their MCC (means) and the source scatter.",
+        link: "dataset=ivae&model=ivae&compare=beta-vae:b0.001",
+        steps: 3120,
         highlight: &["model-select"],
     },
 ];
@@ -65,7 +109,7 @@ pub const LESSONS: [Lesson; 6] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::link;
+    use crate::settings::schema::FIELDS;
 
     #[test]
     fn every_lesson_link_is_valid_and_its_highlights_exist() {
@@ -73,14 +117,50 @@ mod tests {
             let (state, ignored) = link::decode(l.link);
             assert!(ignored.is_empty(), "{}: {ignored:?}", l.id);
             assert!(state.config.validate().is_ok(), "{}", l.id);
+            if let Some(o) = state.compare {
+                o.apply(&state.config).unwrap();
+            }
             let sentences = l.text.matches(". ").count() + 1;
             assert!(
-                (3..=6).contains(&sentences),
+                (3..=8).contains(&sentences),
                 "{}: {sentences} sentences",
                 l.id
             );
             for h in l.highlight {
                 assert!(link::hideable(h), "{}: unknown control {h}", l.id);
+            }
+            assert_eq!(lesson(l.id), &l);
+        }
+    }
+
+    /// One definition: a lesson is its data set's defaults plus the variables its papers
+    /// sweep, so `train --dataset D --model M` with the lesson's weights trains the lesson.
+    #[test]
+    fn lessons_differ_from_their_data_sets_defaults_only_in_swept_settings() {
+        let swept = [
+            "model",
+            "alpha",
+            "beta",
+            "gamma",
+            "estimator",
+            "prior",
+            "prior-nu",
+            "prior-scales",
+            "prior-means",
+            "prior-std",
+        ];
+        for l in LESSONS {
+            let c = l.config();
+            let base = TrainConfig::for_dataset(c.dataset);
+            for f in FIELDS {
+                if f.value(&c) != f.value(&base) {
+                    assert!(
+                        swept.contains(&f.key),
+                        "{}: {} is not a swept setting",
+                        l.id,
+                        f.key
+                    );
+                }
             }
         }
     }

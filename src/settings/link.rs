@@ -218,7 +218,8 @@ mod tests {
         config.latents = 8;
         config.estimator = Estimator::Mws;
         config.image_net = ImageNet::Mlp;
-        config.hidden = vec![256, 256];
+        config.hidden = vec![128, 128];
+        config.optimizer = OptimizerKind::Amsgrad;
         config.backend = BackendPref::Flex;
         config.subset = "shapes:heart,scales:0-5,orients:10,stride:2"
             .parse()
@@ -239,7 +240,8 @@ mod tests {
             link.starts_with("dataset=dsprites&model=beta-tcvae&"),
             "{link}"
         );
-        assert!(link.contains("hidden=256,256"), "{link}");
+        assert!(link.contains("hidden=128,128"), "{link}");
+        assert!(link.contains("optimizer=amsgrad"), "{link}");
         let (back, ignored) = decode(&format!("#{link}"));
         assert!(ignored.is_empty(), "{ignored:?}");
         assert_eq!(back, state);
@@ -275,6 +277,15 @@ mod tests {
         c.ivae.dim = 1 + pick(rng, 10);
         c.ivae.layers = 1 + pick(rng, 10);
         c.ivae.segment_means = pick(rng, 2) == 1;
+        c.activation = Activation::ALL[pick(rng, 2)];
+        c.encoder_std = EncoderStd::ALL[pick(rng, 2)];
+        c.encoder_heads = EncoderHeads::ALL[pick(rng, 2)];
+        c.decoder_std = DecoderStd::ALL[pick(rng, 2)];
+        c.optimizer = OptimizerKind::ALL[pick(rng, 2)];
+        c.lr_schedule = LrSchedule::ALL[pick(rng, 2)];
+        c.pinwheel = PinwheelVariant::ALL[pick(rng, 2)];
+        c.ivae_prior = IvaePrior::ALL[pick(rng, 2)];
+        c.ivae_weights = [0; 4].map(|_| rng.uniform_range(0.0, 1000.0));
         let shapes = ["square", "ellipse", "heart", "square.heart"][pick(rng, 4)];
         let spec = format!(
             "shapes:{shapes},scales:{}-5,orients:{},stride:{}",

@@ -22,8 +22,9 @@ pub mod text;
 pub mod weights;
 
 pub use choice::{
-    BackendChoice, BackendPref, ConvSize, DatasetKind, Divergence, Estimator, ImageNet, ModelKind,
-    PriorKind, Speed,
+    Activation, BackendChoice, BackendPref, ConvSize, DatasetKind, DecoderStd, Divergence,
+    EncoderHeads, EncoderStd, Estimator, ImageNet, IvaePrior, LrSchedule, ModelKind, OptimizerKind,
+    PinwheelVariant, PriorKind, Speed,
 };
 pub use config::TrainConfig;
 pub use prior::Prior;

@@ -29,8 +29,9 @@ use super::config::TrainConfig;
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"DLABMODL";
 /// The format version this build writes and the only one it reads. Version 1 (before the
-/// settings schema) wrote its settings in another form.
-pub const FORMAT_VERSION: u32 = 2;
+/// settings schema) wrote its settings in another form; version 2 lacked the network,
+/// optimiser and iVAE settings of the lessons (and held the iVAE's prior as a table only).
+pub const FORMAT_VERSION: u32 = 3;
 /// The most optimisation steps a file may claim: far beyond any run, well inside a `u64`.
 pub const MAX_STEP: u64 = 1_000_000_000_000;
 /// The usual file-name extension.

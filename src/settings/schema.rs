@@ -11,8 +11,9 @@
 use serde_json::{Number, Value};
 
 use super::choice::{
-    BackendPref, ConvSize, DatasetKind, Divergence, Estimator, ImageNet, ModelKind, PriorKind,
-    Speed,
+    Activation, BackendPref, ConvSize, DatasetKind, DecoderStd, Divergence, EncoderHeads,
+    EncoderStd, Estimator, ImageNet, IvaePrior, LrSchedule, ModelKind, OptimizerKind,
+    PinwheelVariant, PriorKind, Speed,
 };
 use super::config::TrainConfig;
 use super::prior::Prior;
@@ -169,6 +170,15 @@ fn is_dd(c: &TrainConfig) -> bool {
     c.model == ModelKind::Dd
 }
 
+fn is_ivae(c: &TrainConfig) -> bool {
+    c.model == ModelKind::Ivae
+}
+
+/// Whether the run's networks are MLPs (all but dSprites' convolutions).
+fn has_mlps(c: &TrainConfig) -> bool {
+    !(is_dsprites(c) && c.image_net == ImageNet::Conv)
+}
+
 /// A weight's range: the slider's and the flag's.
 const WEIGHT: Range = Range::Float {
     min: 0.0,
@@ -263,6 +273,76 @@ pub static FIELDS: &[Field] = &[
         get: |c| Some(Value::from(c.hidden.clone())),
         set: |c, v| {
             c.hidden = as_list(v, as_usize)?;
+            Ok(())
+        },
+    },
+    Field {
+        key: "activation",
+        label: "Activation",
+        help: "Activation between the MLPs' hidden layers: relu, or xtanh (tanh(x) + 0.1·x, the iVAE reference's).",
+        range: Range::Choice(&Activation::KEYS),
+        effect: Effect::Reset,
+        cli: true,
+        applies: has_mlps,
+        get: |c| key(c.activation.key()),
+        set: |c, v| {
+            c.activation = Activation::parse(as_str(v)?)?;
+            Ok(())
+        },
+    },
+    Field {
+        key: "encoder-heads",
+        label: "Encoder networks",
+        help: "shared: one MLP outputs μ and the spread; separate: one MLP each (the iVAE reference's g and logv).",
+        range: Range::Choice(&EncoderHeads::KEYS),
+        effect: Effect::Reset,
+        cli: true,
+        applies: has_mlps,
+        get: |c| key(c.encoder_heads.key()),
+        set: |c, v| {
+            c.encoder_heads = EncoderHeads::parse(as_str(v)?)?;
+            Ok(())
+        },
+    },
+    Field {
+        key: "encoder-std",
+        label: "Encoder spread",
+        help: "How the encoder gives σ: exp (it outputs log σ², clamped) or softplus (σ = softplus(h) + 1e-6, DD's reference).",
+        range: Range::Choice(&EncoderStd::KEYS),
+        effect: Effect::Reset,
+        cli: true,
+        applies: always,
+        get: |c| key(c.encoder_std.key()),
+        set: |c, v| {
+            c.encoder_std = EncoderStd::parse(as_str(v)?)?;
+            Ok(())
+        },
+    },
+    Field {
+        key: "decoder-std",
+        label: "Likelihood std",
+        help: "Std of the Gaussian p(x|z): fixed (pinwheel 0.1, iVAE √0.1) or learned per point by a softplus decoder head (DD's reference).",
+        range: Range::Choice(&DecoderStd::KEYS),
+        effect: Effect::Reset,
+        cli: true,
+        applies: |c| !is_dsprites(c),
+        get: |c| key(c.decoder_std.key()),
+        set: |c, v| {
+            c.decoder_std = DecoderStd::parse(as_str(v)?)?;
+            Ok(())
+        },
+    },
+    Field {
+        key: "pinwheel",
+        label: "Pinwheel generator",
+        help: "matlab: Adams' pinwheel.m as DD's reference calls it; adams: his Python generator (the same distribution, other draws).",
+        range: Range::Choice(&PinwheelVariant::KEYS),
+        effect: Effect::Reset,
+        cli: true,
+        applies: |c| c.dataset == DatasetKind::Pinwheel,
+        get: |c| key(c.pinwheel.key()),
+        set: |c, v| {
+            c.pinwheel = PinwheelVariant::parse(as_str(v)?)?;
             Ok(())
         },
     },
@@ -406,6 +486,34 @@ pub static FIELDS: &[Field] = &[
         },
     },
     Field {
+        key: "optimizer",
+        label: "Optimizer",
+        help: "adam, or amsgrad (Adam with the running maximum of the second moment, DD's reference); both with PyTorch's β and ε.",
+        range: Range::Choice(&OptimizerKind::KEYS),
+        effect: Effect::Reset,
+        cli: true,
+        applies: always,
+        get: |c| key(c.optimizer.key()),
+        set: |c, v| {
+            c.optimizer = OptimizerKind::parse(as_str(v)?)?;
+            Ok(())
+        },
+    },
+    Field {
+        key: "lr-schedule",
+        label: "Rate schedule",
+        help: "constant, or plateau: the rate ÷10 after each epoch whose mean loss did not improve (the iVAE reference's ReduceLROnPlateau).",
+        range: Range::Choice(&LrSchedule::KEYS),
+        effect: Effect::Reset,
+        cli: true,
+        applies: always,
+        get: |c| key(c.lr_schedule.key()),
+        set: |c, v| {
+            c.lr_schedule = LrSchedule::parse(as_str(v)?)?;
+            Ok(())
+        },
+    },
+    Field {
         key: "alpha",
         label: "α",
         help: "Weight α: index-code MI (β-TCVAE) or D(q(z), p(z)) (DD). Acts on the next step.",
@@ -448,13 +556,47 @@ pub static FIELDS: &[Field] = &[
         },
     },
     Field {
+        key: "ivae-prior",
+        label: "iVAE prior",
+        help: "How the iVAE gets log λ(u): mlp (an MLP on the one-hot u, the reference's) or table (one learned log-variance per segment).",
+        range: Range::Choice(&IvaePrior::KEYS),
+        effect: Effect::Reset,
+        cli: true,
+        applies: is_ivae,
+        get: |c| key(c.ivae_prior.key()),
+        set: |c, v| {
+            c.ivae_prior = IvaePrior::parse(as_str(v)?)?;
+            Ok(())
+        },
+    },
+    Field {
+        key: "ivae-weights",
+        label: "iVAE ELBO weights",
+        help: "a,b,c,d: a·recon + b·MI + c·TC + d·KL(∏q(z_j) ‖ p(z|u)); 1,1,1,1 is the plain ELBO, 100,1,0,10 the reference's. Acts on the next step.",
+        range: Range::FloatList {
+            min: 0.0,
+            max: 1000.0,
+            len: (4, 4),
+        },
+        effect: Effect::NextStep,
+        cli: true,
+        applies: is_ivae,
+        get: |c| Some(Value::from(c.ivae_weights.to_vec())),
+        set: |c, v| {
+            c.ivae_weights = as_list(v, as_f64)?
+                .try_into()
+                .map_err(|_| "four weights a,b,c,d are needed".to_string())?;
+            Ok(())
+        },
+    },
+    Field {
         key: "estimator",
         label: "TC estimator",
-        help: "β-TCVAE's minibatch estimator: mss (stratified, unbiased) or mws (weighted); their values are not comparable.",
+        help: "Minibatch estimator of log q(z) (β-TCVAE, iVAE): mss (stratified, unbiased) or mws (weighted, the iVAE reference's); their values are not comparable.",
         range: Range::Choice(&Estimator::KEYS),
         effect: Effect::Reset,
         cli: true,
-        applies: |c| c.model == ModelKind::BetaTcvae,
+        applies: |c| matches!(c.model, ModelKind::BetaTcvae | ModelKind::Ivae),
         get: |c| key(c.estimator.key()),
         set: |c, v| {
             c.estimator = Estimator::parse(as_str(v)?)?;

@@ -92,7 +92,7 @@ impl MetricJob {
             request,
             step,
             seed: config.seed,
-            prior: config.prior.clone(),
+            prior: config.model_prior(),
             vae: trainer.model_ref().vae.valid(),
             points,
             done: 0,
@@ -272,7 +272,11 @@ impl MetricJob {
                 let factors = factor_matrix(&img.subset, ids)?;
                 let varying = metrics::varying_factors(&img.subset.factor_sizes())?;
                 match self.request {
-                    MetricRequest::Periodic => dsprites_periodic(&mut report, &means, &factors)?,
+                    MetricRequest::Periodic => {
+                        dsprites_periodic(&mut report, &means, &factors)?;
+                        // The whole-set TC that FactorVAE's discriminator estimates (lesson c).
+                        decomposition(&mut report, &means, &logvars, &samples, &mut rng)?;
+                    }
                     MetricRequest::FactorVae => {
                         let mut table = FactorTable::new(means.clone(), &factors)?;
                         let cfg = metrics::FactorVaeConfig::default();
@@ -341,6 +345,23 @@ impl MetricJob {
                             ),
                             d,
                         ));
+                        if let Some(o) = self.prior.occupancy(&samples.data, self.latents) {
+                            report.values.push(value(
+                                "occupancy_entropy",
+                                "occupancy entropy",
+                                &format!(
+                                    "entropy (nats) of the shares of one q(z) sample per point, whole set, nearest each of the prior's {} components: log 4 = 1.386 all four used evenly, log 2 = 0.693 two, 0 one",
+                                    o.shares.len()
+                                ),
+                                o.entropy,
+                            ));
+                            report.values.push(value(
+                                "occupancy_near",
+                                "share near a component",
+                                "share of the same samples within 2 component stds of their nearest component mean (samples of the prior: 0.865)",
+                                o.near,
+                            ));
+                        }
                     }
                     Truth::Sources { s, dim, segment } => {
                         let sources = Matrix::from_vec(

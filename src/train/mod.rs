@@ -17,7 +17,10 @@ pub mod metric_schedule;
 #[cfg(feature = "train")]
 pub mod model;
 pub mod model_file;
+#[cfg(feature = "train")]
+pub mod optim;
 pub mod preview;
+pub mod schedule;
 pub mod snapshot;
 #[cfg(feature = "train")]
 pub mod source;

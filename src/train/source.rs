@@ -84,7 +84,7 @@ impl DataSource {
     pub fn load(config: &TrainConfig, device: &Device) -> Result<Self, String> {
         let (x, dim, truth, aux_labels) = match config.dataset {
             DatasetKind::Pinwheel => {
-                let p = pinwheel::generate(config.seed);
+                let p = pinwheel::generate_variant(config.pinwheel, config.seed);
                 (p.x, p.dim, Truth::Classes(p.labels), None)
             }
             DatasetKind::Ivae => {

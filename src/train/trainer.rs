@@ -5,6 +5,8 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 
 use super::model::TrainModel;
+use super::optim::optimizer;
+use super::schedule::Schedule;
 use super::snapshot::{Posterior, Snapshot, TermCurves};
 use super::source::{Batch, DataSource};
 use crate::model::kinds::ImageNet;
@@ -14,7 +16,7 @@ use crate::objective::ivae::ConditionalPriorConfig;
 use crate::objective::tc::TcDecomposer;
 use crate::objective::{self, dd, Encoded, ObjectiveOutput, TermName, Weights};
 use crate::rng::Rng;
-use crate::settings::{ModelKind, TrainConfig};
+use crate::settings::{DecoderStd, ModelKind, TrainConfig};
 use crate::train::DatasetKind;
 
 /// FactorVAE's row: the VAE's terms followed by the discriminator's.
@@ -79,6 +81,7 @@ struct GoodState {
     model: TrainModel,
     optim: ModuleOptimizer,
     critic: Option<Critic>,
+    schedule: Schedule,
     step: u64,
 }
 
@@ -92,8 +95,10 @@ pub struct Trainer {
     optim: ModuleOptimizer,
     /// FactorVAE only.
     critic: Option<Critic>,
-    /// β-TCVAE only: the estimator's constant weights for this batch size and N.
+    /// β-TCVAE and iVAE: the estimator's constant weights for this batch size and N.
     tc: Option<TcDecomposer>,
+    /// The learning-rate schedule's state.
+    schedule: Schedule,
     data: DataSource,
     /// The fixed points shown in the panels: encoder inputs and labels.
     shown: (Tensor<2>, Vec<u32>),
@@ -129,20 +134,37 @@ impl Trainer {
             .with_latents(config.latents)
             .with_hidden(config.hidden.clone())
             .with_obs_var(config.dataset.obs_var())
+            .with_obs_std_head(
+                config.dataset != DatasetKind::Dsprites
+                    && config.decoder_std == DecoderStd::Learned,
+            )
+            .with_activation(config.activation)
+            .with_encoder_std(config.encoder_std)
+            .with_encoder_heads(config.encoder_heads)
             .init(&device);
-        let cond_prior = (config.model == ModelKind::Ivae)
-            .then(|| ConditionalPriorConfig::new(data.aux_dim(), config.latents).init(&device));
+        let cond_prior = (config.model == ModelKind::Ivae).then(|| {
+            ConditionalPriorConfig::new(data.aux_dim(), config.latents)
+                .with_kind(config.ivae_prior)
+                .with_hidden(config.hidden.clone())
+                .with_activation(config.activation)
+                .init(&device)
+        });
         let model = TrainModel { vae, cond_prior };
-        let optim = AdamConfig::new().init();
+        let optim = optimizer(config.optimizer);
         let critic = (config.model == ModelKind::FactorVae).then(|| Critic {
             disc: DiscriminatorConfig::page(config.latents).init(&device),
-            optim: AdamConfig::new().with_beta_1(0.5).with_beta_2(0.9).init(),
+            optim: AdamConfig::new()
+                .with_beta_1(0.5)
+                .with_beta_2(0.9)
+                .with_epsilon(super::optim::EPSILON)
+                .init(),
         });
         let batch = config.batch.min(data.len());
-        let tc = (config.model == ModelKind::BetaTcvae)
+        let tc = matches!(config.model, ModelKind::BetaTcvae | ModelKind::Ivae)
             .then(|| TcDecomposer::new(config.estimator, batch, data.len(), &device));
+        let schedule = Schedule::new(config.lr_schedule, data.len(), batch);
         let names = match config.model {
-            ModelKind::BetaTcvae => objective::tc::TERMS,
+            ModelKind::BetaTcvae | ModelKind::Ivae => objective::tc::TERMS,
             ModelKind::FactorVae => FACTOR_VAE_TERMS,
             ModelKind::Dd => dd::TERMS,
             _ => objective::BETA_VAE_TERMS,
@@ -151,6 +173,7 @@ impl Trainer {
             model: model.clone(),
             optim: optim.clone(),
             critic: critic.clone(),
+            schedule: schedule.clone(),
             step: 0,
         };
         Ok(Self {
@@ -161,6 +184,7 @@ impl Trainer {
             optim,
             critic,
             tc,
+            schedule,
             data,
             shown,
             step: 0,
@@ -178,6 +202,18 @@ impl Trainer {
     /// Steps taken so far.
     pub fn step_count(&self) -> u64 {
         self.step
+    }
+
+    /// True when the last step ended an epoch that the learning-rate schedule must read the
+    /// loss of before the next step: a snapshot now applies a plateau's reduction on time.
+    pub fn schedule_wants_snapshot(&self) -> bool {
+        self.schedule.epoch_ends_at(self.step)
+    }
+
+    /// The learning rate the next step applies (the configured rate times the schedule's
+    /// factor).
+    pub fn current_lr(&self) -> f64 {
+        self.schedule.lr(self.config.lr)
     }
 
     /// The names of the terms this model reports, in column order.
@@ -252,8 +288,10 @@ impl Trainer {
         let grads = obj.loss.backward();
         // Keep only the gradients of the model's parameters (not the discriminator's).
         let grads = GradientsParams::from_grads(grads, &model);
-        // Adam update with the current (possibly just changed) learning rate.
-        let model = self.optim.step(self.config.lr, model, grads);
+        // Optimiser update with the current (possibly just changed or scheduled) learning rate.
+        let model = self
+            .optim
+            .step(self.schedule.lr(self.config.lr), model, grads);
         let row = match self.critic.take() {
             Some(critic) => {
                 let (critic, disc_row) = self.critic_step(critic, &model, enc.z);
@@ -302,7 +340,9 @@ impl Trainer {
                     .as_ref()
                     .expect("iVAE has a conditional prior");
                 let u = batch.aux.clone().expect("iVAE data carries u");
-                objective::ivae::ivae(recon_nll, enc, prior, u)
+                let tc = self.tc.as_ref().expect("the iVAE has a decomposer");
+                let w = self.config.ivae_weights;
+                objective::ivae::ivae_weighted(recon_nll, enc, prior, u, tc, w)
             }
         }
     }
@@ -337,16 +377,23 @@ impl Trainer {
             self.model = Some(self.last_good.model.clone());
             self.optim = self.last_good.optim.clone();
             self.critic = self.last_good.critic.clone();
+            self.schedule = self.last_good.schedule.clone();
             self.step = self.last_good.step;
             return Err(TrainError::NonFinite {
                 step: first_step + bad as u64,
                 restored_step: self.last_good.step,
             });
         }
+        if let Some(losses) = curves.get(TermName::Loss) {
+            for &l in losses {
+                self.schedule.observe(f64::from(l), self.config.lr);
+            }
+        }
         self.last_good = GoodState {
             model: self.model().clone(),
             optim: self.optim.clone(),
             critic: self.critic.clone(),
+            schedule: self.schedule.clone(),
             step: self.step,
         };
         let posterior = if posterior_points > 0 {
@@ -359,7 +406,7 @@ impl Trainer {
             curves,
             posterior,
             weights: self.config.effective_weights(),
-            lr: self.config.lr,
+            lr: self.schedule.lr(self.config.lr),
         })
     }
 
@@ -440,6 +487,7 @@ impl Trainer {
             model: self.model().clone(),
             optim: self.optim.clone(),
             critic: self.critic.clone(),
+            schedule: self.schedule.clone(),
             step,
         };
     }

@@ -106,7 +106,7 @@ mod tests {
         let d = edit(&c, "dataset", "dsprites").unwrap();
         assert_eq!(
             (d.config.batch, d.config.latents, d.config.seed),
-            (64, 6, 5)
+            (64, 10, 5)
         );
         assert_eq!(d.config.dataset, DatasetKind::Dsprites);
     }

@@ -16,8 +16,9 @@ use crate::settings::link::{self, control_id};
 use crate::settings::schema::{self, Field, Range, FIELDS};
 use crate::settings::text;
 use crate::settings::{
-    BackendPref, ConvSize, DatasetKind, Divergence, Estimator, ImageNet, ModelKind, PriorKind,
-    Speed, TrainConfig,
+    Activation, BackendPref, ConvSize, DatasetKind, DecoderStd, Divergence, EncoderHeads,
+    EncoderStd, Estimator, ImageNet, IvaePrior, LrSchedule, ModelKind, OptimizerKind,
+    PinwheelVariant, PriorKind, Speed, TrainConfig,
 };
 use crate::ui::edit::{self, Change};
 
@@ -89,6 +90,22 @@ fn options(key: &str, config: &TrainConfig) -> Vec<(&'static str, &'static str)>
         "estimator" => all(&Estimator::ALL, Estimator::key, Estimator::label),
         "divergence" => all(&Divergence::ALL, Divergence::key, Divergence::label),
         "prior" => all(&PriorKind::ALL, PriorKind::key, PriorKind::label),
+        "activation" => all(&Activation::ALL, Activation::key, Activation::label),
+        "encoder-heads" => all(&EncoderHeads::ALL, EncoderHeads::key, EncoderHeads::label),
+        "encoder-std" => all(&EncoderStd::ALL, EncoderStd::key, EncoderStd::label),
+        "decoder-std" => all(&DecoderStd::ALL, DecoderStd::key, DecoderStd::label),
+        "pinwheel" => all(
+            &PinwheelVariant::ALL,
+            PinwheelVariant::key,
+            PinwheelVariant::label,
+        ),
+        "optimizer" => all(
+            &OptimizerKind::ALL,
+            OptimizerKind::key,
+            OptimizerKind::label,
+        ),
+        "lr-schedule" => all(&LrSchedule::ALL, LrSchedule::key, LrSchedule::label),
+        "ivae-prior" => all(&IvaePrior::ALL, IvaePrior::key, IvaePrior::label),
         "backend" => all(&BackendPref::ALL, BackendPref::key, BackendPref::label),
         "speed" => all(&Speed::ALL, Speed::key, Speed::label),
         _ => Vec::new(),

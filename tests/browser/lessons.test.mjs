@@ -1,0 +1,100 @@
+// How long each lesson takes to show its claim in the page on a CPU without a GPU: choose the
+// lesson's preset, press Start, and time how long runs A and B take to train the lesson's
+// evidence length (the `steps` of src/settings/lessons.rs, what `reproduce` trains), then,
+// for the dSprites lessons whose claim is about the FactorVAE score, how long that score takes
+// on request. Chromium starts without WebGPU, as on a laptop without a GPU, so the page's
+// automatic backend trains on the CPU. Opt-in (LESSONS=1): it takes a quarter of an hour or
+// more; the times land in test-output/lessons-timing.json and, by hand, in the lessons' texts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { chromium } from 'playwright-core';
+import { serve, outDir, watchErrors, CHROMIUM_ARGS } from './harness.mjs';
+
+const ON = process.env.LESSONS === '1';
+// id, evidence steps (lessons.rs), and whether the claim needs the on-request FactorVAE score.
+const LESSONS = [
+  { id: 'beta-vae', steps: 1000, factorVae: true },
+  { id: 'beta-tcvae', steps: 1000, factorVae: false },
+  { id: 'factor-vae', steps: 1000, factorVae: true },
+  { id: 'dd-pinwheel', steps: 500, factorVae: false },
+  { id: 'dd-priors', steps: 1000, factorVae: true },
+  { id: 'ivae', steps: 3120, factorVae: false },
+];
+const ONLY = process.env.LESSONS_ONLY?.split(',');
+
+let server;
+let browser;
+const timing = {
+  cores: (await import('node:os')).cpus().length,
+  note: 'seconds from Start until runs A and B both reached the lesson\'s steps; factorVae: seconds for the score on request afterwards',
+  lessons: {},
+};
+
+before(async () => {
+  if (!ON) return;
+  server = await serve(process.env.DIST_DIR ?? 'dist');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    // No --enable-unsafe-webgpu: no adapter, as on a laptop without a GPU.
+    args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'),
+    headless: true,
+  });
+});
+
+after(async () => {
+  if (!ON) return;
+  const dir = await outDir();
+  await writeFile(`${dir}/lessons-timing.json`, JSON.stringify(timing, null, 2));
+  await browser?.close();
+  await server?.close();
+});
+
+const steps = (page) => page.evaluate(() => ({
+  a: Number(document.querySelector('#step-count')?.dataset.step ?? 0),
+  b: Number(document.querySelector('#compare-b-step')?.dataset.step ?? 0),
+}));
+
+for (const l of LESSONS) {
+  const skip = !ON ? 'set LESSONS=1 to time the lessons' : (ONLY && !ONLY.includes(l.id) ? 'not in LESSONS_ONLY' : false);
+  test(`lesson ${l.id} shows its claim in the page`, { skip, timeout: 1_800_000 }, async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(server.url);
+    await page.waitForSelector('#backend-badge');
+    await page.selectOption('#lesson-select', l.id);
+    await page.waitForSelector('#compare-b-step', { timeout: 60_000 });
+    const backend = await page.getAttribute('#backend-badge', 'data-backend');
+    assert.notEqual(backend, 'wgpu', 'no GPU: the page trains on the CPU');
+    const t0 = Date.now();
+    await page.click('#start');
+    await page.waitForFunction((n) => {
+      const a = Number(document.querySelector('#step-count')?.dataset.step ?? 0);
+      const b = Number(document.querySelector('#compare-b-step')?.dataset.step ?? 0);
+      return a >= n && b >= n;
+    }, l.steps, { timeout: 1_500_000, polling: 500 });
+    const trained = (Date.now() - t0) / 1000;
+    await page.click('#start');
+    const at = await steps(page);
+    const entry = { backend, steps: l.steps, seconds_to_steps: trained, reached: at };
+    if (l.factorVae) {
+      const t1 = Date.now();
+      await page.click('#measure-factor-vae');
+      await page.waitForSelector('#metric-values tr[data-key="factor_vae_score"]', { timeout: 600_000 });
+      entry.factor_vae_seconds = (Date.now() - t1) / 1000;
+    }
+    entry.seconds_to_claim = trained + (entry.factor_vae_seconds ?? 0);
+    // The numbers the page shows for A and B at that point (the compare table).
+    entry.shown = await page.evaluate(() => Object.fromEntries(
+      [...document.querySelectorAll('#compare-table tr[data-key]')].map((tr) => {
+        const td = tr.querySelectorAll('td.num');
+        return [tr.dataset.key, [td[0]?.textContent, td[1]?.textContent]];
+      })));
+    timing.lessons[l.id] = entry;
+    console.log(`${l.id}: ${JSON.stringify(entry)}`);
+    const dir = await outDir();
+    await page.screenshot({ path: `${dir}/lesson-${l.id}.png`, fullPage: true });
+    assert.deepEqual(errors, [], 'no console errors');
+    await page.close();
+  });
+}
