@@ -178,10 +178,13 @@ pub fn discriminator_loss(
     z_other: Tensor<2>,
     rng: &mut Rng,
 ) -> ObjectiveOutput {
-    let real = log_softmax(disc.forward(z.detach()), 1); // [B, 2]
-    let fake = log_softmax(disc.forward(permute_dims(z_other.detach(), rng)), 1); // [B, 2]
-    let real_lp = real.narrow(1, 0, 1); // [B, 1]: log P(real | real z)
-    let fake_lp = fake.narrow(1, 1, 1); // [B, 1]: log P(fake | permuted z)
+    let (b, b_other) = (z.dims()[0], z_other.dims()[0]);
+    let fake = permute_dims(z_other.detach(), rng); // [B', K]
+                                                    // Both halves in one pass: the MLP works row by row, so this is the same function as two
+                                                    // passes, with half the launches and larger matrix products.
+    let lp = log_softmax(disc.forward(Tensor::cat(vec![z.detach(), fake], 0)), 1); // [B + B', 2]
+    let real_lp = lp.clone().narrow(0, 0, b).narrow(1, 0, 1); // [B, 1]: log P(real | real z)
+    let fake_lp = lp.narrow(0, b, b_other).narrow(1, 1, 1); // [B', 1]: log P(fake | permuted z)
     let loss = (real_lp.clone().mean() + fake_lp.clone().mean())
         .mul_scalar(-0.5)
         .reshape([1]); // [1]

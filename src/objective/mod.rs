@@ -11,10 +11,14 @@ pub mod dd;
 #[cfg(feature = "train")]
 pub mod factor_vae;
 #[cfg(feature = "train")]
+pub mod fused;
+#[cfg(feature = "train")]
 pub mod gaussian;
 #[cfg(feature = "train")]
 pub mod ivae;
 pub mod kinds;
+#[cfg(feature = "train")]
+pub mod pairwise;
 pub mod priors;
 pub mod special;
 #[cfg(feature = "train")]
