@@ -2,6 +2,8 @@
 
 #[cfg(feature = "train")]
 pub mod conv;
+#[cfg(feature = "train")]
+pub mod conv_gemm;
 pub mod kinds;
 #[cfg(feature = "train")]
 pub mod mlp;

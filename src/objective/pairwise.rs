@@ -125,12 +125,36 @@ fn exp_nonpositive(x: f32) -> f32 {
     e * f32::from_bits(((bits + 127) << 23) as u32)
 }
 
+/// Lanes of the hand-split reductions: float sums and maxima only vectorise when each lane
+/// keeps its own accumulator (the compiler may not reorder float additions itself).
+const L: usize = 16;
+
 /// In place: v ← softmax(v); returns logsumexp(v).
 #[inline(always)]
 fn softmax_in_place(v: &mut [f32]) -> f32 {
-    let m = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut s = 0.0f32;
-    for e in v.iter_mut() {
+    let (g, rest) = v.as_chunks::<L>();
+    let mut acc = [f32::NEG_INFINITY; L];
+    for c in g {
+        for l in 0..L {
+            acc[l] = if c[l] > acc[l] { c[l] } else { acc[l] };
+        }
+    }
+    let m = acc
+        .iter()
+        .chain(rest)
+        .copied()
+        .fold(f32::NEG_INFINITY, f32::max);
+    let (g, rest) = v.as_chunks_mut::<L>();
+    let mut sum = [0.0f32; L];
+    for c in g {
+        for l in 0..L {
+            let e = exp_nonpositive(c[l] - m);
+            c[l] = e;
+            sum[l] += e;
+        }
+    }
+    let mut s: f32 = sum.iter().sum();
+    for e in rest.iter_mut() {
         *e = exp_nonpositive(*e - m);
         s += *e;
     }
@@ -139,6 +163,44 @@ fn softmax_in_place(v: &mut [f32]) -> f32 {
         *e *= inv;
     }
     m + s.ln()
+}
+
+/// One row's gradient terms for latent k against every posterior j, with softmax weights
+/// `p` (already scaled): adds p_j·u_j to `dmu`, p_j·½(u_j t_j − 1) to `dlv`, and returns
+/// −Σ_j p_j u_j (the row's ∂/∂x), where t_j = x − μ_j, u_j = t_j / σ²_j.
+#[inline(always)]
+fn grad_row(x: f32, mu: &[f32], iv: &[f32], p: &[f32], dmu: &mut [f32], dlv: &mut [f32]) -> f32 {
+    let b = mu.len();
+    let n = b / L * L;
+    let (mu_g, _) = mu[..n].as_chunks::<L>();
+    let (iv_g, _) = iv[..n].as_chunks::<L>();
+    let (p_g, _) = p[..n].as_chunks::<L>();
+    let (dmu_g, _) = dmu[..n].as_chunks_mut::<L>();
+    let (dlv_g, _) = dlv[..n].as_chunks_mut::<L>();
+    let mut acc = [0.0f32; L];
+    for ((((m, v), q), dm), dl) in mu_g.iter().zip(iv_g).zip(p_g).zip(dmu_g).zip(dlv_g) {
+        // Whole lane groups by value: nothing can alias, so this compiles to vector code.
+        let (m, v, q, mut a, mut b) = (*m, *v, *q, *dm, *dl);
+        for l in 0..L {
+            let t = x - m[l];
+            let u = t * v[l];
+            let pu = q[l] * u;
+            acc[l] += pu;
+            a[l] += pu;
+            b[l] += q[l] * 0.5 * (u * t - 1.0);
+        }
+        (*dm, *dl) = (a, b);
+    }
+    let mut g: f32 = acc.iter().sum();
+    for j in n..b {
+        let t = x - mu[j];
+        let u = t * iv[j];
+        let pu = p[j] * u;
+        g += pu;
+        dmu[j] += pu;
+        dlv[j] += p[j] * 0.5 * (u * t - 1.0);
+    }
+    -g
 }
 
 /// Partial results of a range of rows: values for those rows, gradients of the posteriors
@@ -214,42 +276,36 @@ fn rows_impl(
             out.marginals.push(sum);
         }
         // Gradients of scale·J_i (and scale·P_i); p (and r) now hold the softmax weights.
+        for v in joint.iter_mut() {
+            *v *= scale;
+        }
+        for v in marg.iter_mut() {
+            *v *= scale;
+        }
         for kk in 0..k {
             let xi = x[i * k + kk];
             let (mu, iv, _) = post.col(kk);
             let col = kk * b..(kk + 1) * b;
             let [dmu_j, dmu_m] = &mut out.dmu;
             let [dlv_j, dlv_m] = &mut out.dlv;
-            let (dmu_j, dlv_j) = (&mut dmu_j[col.clone()], &mut dlv_j[col.clone()]);
-            let mut gx = 0.0f32;
+            out.dx[0][local * k + kk] = grad_row(
+                xi,
+                mu,
+                iv,
+                &joint,
+                &mut dmu_j[col.clone()],
+                &mut dlv_j[col.clone()],
+            );
             if want.marginals {
-                let r = &marg[col.clone()];
-                let (dmu_m, dlv_m) = (&mut dmu_m[col.clone()], &mut dlv_m[col]);
-                let mut gxm = 0.0f32;
-                for j in 0..b {
-                    let t = xi - mu[j];
-                    let u = t * iv[j];
-                    let h = 0.5 * (u * t - 1.0);
-                    let (p, q) = (joint[j] * scale, r[j] * scale);
-                    gx -= p * u;
-                    gxm -= q * u;
-                    dmu_j[j] += p * u;
-                    dmu_m[j] += q * u;
-                    dlv_j[j] += p * h;
-                    dlv_m[j] += q * h;
-                }
-                out.dx[1][local * k + kk] = gxm;
-            } else {
-                for j in 0..b {
-                    let t = xi - mu[j];
-                    let u = t * iv[j];
-                    let p = joint[j] * scale;
-                    gx -= p * u;
-                    dmu_j[j] += p * u;
-                    dlv_j[j] += p * 0.5 * (u * t - 1.0);
-                }
+                out.dx[1][local * k + kk] = grad_row(
+                    xi,
+                    mu,
+                    iv,
+                    &marg[col.clone()],
+                    &mut dmu_m[col.clone()],
+                    &mut dlv_m[col],
+                );
             }
-            out.dx[0][local * k + kk] = gx;
         }
     }
     out
@@ -259,6 +315,21 @@ fn rows_impl(
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn rows_avx2(
+    x: &[f32],
+    rows: std::ops::Range<usize>,
+    k: usize,
+    post: &Posteriors,
+    weights: RowWeights,
+    want: Want,
+    scale: f32,
+) -> Partial {
+    rows_impl(x, rows, k, post, weights, want, scale)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn rows_avx512(
     x: &[f32],
     rows: std::ops::Range<usize>,
     k: usize,
@@ -280,6 +351,11 @@ fn rows(
     want: Want,
     scale: f32,
 ) -> Partial {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl") {
+        // SAFETY: the CPU supports the features the function was compiled for.
+        return unsafe { rows_avx512(x, rows, k, post, weights, want, scale) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports the features the function was compiled for.
