@@ -9,8 +9,7 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::conv_gemm::{conv_s2, deconv_s2};
-use crate::objective::fused::host_kernels;
+use super::conv_gemm::{self, conv_s2, deconv_s2};
 
 /// Side of a dSprites image.
 pub const SIDE: usize = 64;
@@ -84,8 +83,8 @@ impl ConvEncoder {
     /// - `x`: `[batch, 4096]` (flattened 64×64 images) → `[batch, 2K]`
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let batch = x.dims()[0];
-        if host_kernels(&x.device()) {
-            // CPU: channels-last, each convolution one matrix product (see conv_gemm).
+        if conv_gemm::supported(&x.device()) {
+            // Flex: channels-last, each convolution one matrix product (see conv_gemm).
             let h = x.reshape([batch, SIDE, SIDE, 1]); // [batch, 64, 64, 1]
             let h = relu(conv_s2(&self.c1, h)); // [batch, 32, 32, a]
             let h = relu(conv_s2(&self.c2, h)); // [batch, 16, 16, b]
@@ -115,8 +114,8 @@ impl ConvDecoder {
         let h = relu(self.fc2.forward(h)); // [batch, 16d]
         let d = h.dims()[1] / 16;
         let h = h.reshape([batch, d, 4, 4]); // [batch, d, 4, 4]
-        if host_kernels(&h.device()) {
-            // CPU: channels-last, each transposed convolution one batched product.
+        if conv_gemm::supported(&h.device()) {
+            // Flex: channels-last, each transposed convolution one matrix product.
             let h = h.permute([0, 2, 3, 1]); // [batch, 4, 4, d]
             let h = relu(deconv_s2(&self.d1, h)); // [batch, 8, 8, c]
             let h = relu(deconv_s2(&self.d2, h)); // [batch, 16, 16, b]

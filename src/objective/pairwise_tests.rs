@@ -125,7 +125,7 @@ fn gradients_match_finite_differences() {
     let check = |which: usize, g_joint: &[f32], g_marg: &[f32]| {
         let base = [&x, &mu, &lv][which];
         for e in 0..base.len() {
-            let mut at = |d: f64| {
+            let at = |d: f64| {
                 let mut ins = [x.clone(), mu.clone(), lv.clone()];
                 ins[which][e] += d;
                 let (j, m) = reference(&ins[0], &ins[1], &ins[2], k, w);
