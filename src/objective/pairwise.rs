@@ -119,7 +119,7 @@ fn exp_nonpositive(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 0.5;
     let e = p * r * r + r + 1.0;
     let bits = (f.to_bits() as i32).wrapping_sub(0x4B40_0000); // n as an integer
     e * f32::from_bits(((bits + 127) << 23) as u32)
