@@ -20,6 +20,8 @@ pub mod ui;
 
 #[cfg(all(feature = "train", not(target_arch = "wasm32")))]
 pub mod cli;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native_alloc;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

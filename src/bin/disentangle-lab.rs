@@ -3,6 +3,8 @@
 
 fn main() {
     #[cfg(not(target_arch = "wasm32"))]
+    disentangle_lab::native_alloc::retain_freed_memory();
+    #[cfg(not(target_arch = "wasm32"))]
     std::process::exit(disentangle_lab::cli::main_with_args(
         std::env::args().collect(),
     ));

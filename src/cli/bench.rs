@@ -1,6 +1,9 @@
 //! `disentangle-lab bench`: the speed figures the issues ask for, printed side by side from
 //! one run (build with `--release`; a debug build prints a warning).
 
+mod dispatch;
+mod train;
+
 use std::time::Instant;
 
 use super::CliResult;
@@ -8,26 +11,41 @@ use crate::data::dsprites::{render_batch, Factors, IMAGE_PIXELS};
 use crate::data::subset::DspritesSubset;
 use crate::metrics::{bench as mbench, FactorTable, Precision};
 use crate::rng::Rng;
-use crate::train::{backend, BackendChoice, DatasetKind, ModelKind, TrainConfig, Trainer};
+use crate::train::BackendChoice;
 
 /// Flags of `bench`.
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// Which figures: all, data, train, metrics.
-    #[arg(long, default_value = "all", value_parser = ["all", "data", "train", "metrics"])]
+    /// Which figures: all, data, train, dispatches (wgpu kernel launches per step), metrics;
+    /// `configs` lists the training configurations' names.
+    #[arg(long, default_value = "all", value_parser = ["all", "data", "train", "dispatches", "metrics", "configs"])]
     pub only: String,
     /// Backends to time training on (comma-separated: flex, ndarray, wgpu).
     #[arg(long, default_value = "flex,ndarray,wgpu", value_delimiter = ',', value_parser = BackendChoice::parse)]
     pub backends: Vec<BackendChoice>,
-    /// Seconds of training timed per model × data set × backend (after a warm-up).
+    /// Seconds of training timed per configuration × backend (after a warm-up).
     #[arg(long, default_value_t = 3.0)]
     pub seconds: f64,
+    /// Only the training configurations whose name contains this (e.g. `pinwheel`, or a
+    /// whole name from `--only configs`).
+    #[arg(long, default_value = "")]
+    pub configs: String,
+    /// Training figures as one JSON object per line (config, dataset, model, net, batch,
+    /// backend, steps_per_second).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `bench`.
 pub fn run_bench(args: BenchArgs) -> CliResult {
-    if cfg!(debug_assertions) {
+    if cfg!(debug_assertions) && !args.json {
         println!("warning: debug build; run `cargo run --release -- bench` for meaningful figures");
+    }
+    if args.only == "configs" {
+        for c in train::configs() {
+            println!("{}", c.name);
+        }
+        return Ok(());
     }
     let all = args.only == "all";
     if all || args.only == "data" {
@@ -35,8 +53,11 @@ pub fn run_bench(args: BenchArgs) -> CliResult {
     }
     if all || args.only == "train" {
         for &b in &args.backends {
-            bench_train(b, args.seconds);
+            train::bench_train(b, args.seconds, &args.configs, args.json);
         }
+    }
+    if (all && args.backends.contains(&BackendChoice::Wgpu)) || args.only == "dispatches" {
+        dispatch::bench_dispatches(&args.configs, 10, args.json);
     }
     if all || args.only == "metrics" {
         bench_metrics()?;
@@ -65,87 +86,6 @@ fn bench_render() {
         "data: dSprites render, batch 64, one core: {:.0} images/s",
         (batches * 64) as f64 / secs
     );
-}
-
-/// Steps per second of every model × data set on one backend.
-fn bench_train(backend_choice: BackendChoice, seconds: f64) {
-    let device = match pollster::block_on(backend::device_for(backend_choice)) {
-        Ok(d) => d,
-        Err(e) => {
-            println!("train: {}: skipped ({e})", backend_choice.label());
-            return;
-        }
-    };
-    for dataset in DatasetKind::ALL {
-        for model in ModelKind::ALL {
-            if model == ModelKind::Ivae && dataset != DatasetKind::Ivae {
-                continue;
-            }
-            let mut config = TrainConfig {
-                dataset,
-                model,
-                ..TrainConfig::default()
-            };
-            if dataset == DatasetKind::Dsprites {
-                config.batch = 64;
-                config.latents = 10;
-            } else if dataset == DatasetKind::Ivae {
-                config.batch = 256;
-            }
-            if model == ModelKind::Dd && dataset == DatasetKind::Pinwheel {
-                config.prior = crate::objective::priors::Prior::pinwheel();
-            }
-            let net = match dataset {
-                DatasetKind::Dsprites => format!("conv-{}", config.conv.key()),
-                _ => format!("mlp {:?}", config.hidden),
-            };
-            match time_steps(config.clone(), &device, seconds) {
-                Ok(rate) => println!(
-                    "train: {:<14} {:<9} {:<11} batch {:>4} {:<16} {:>8.1} steps/s",
-                    backend_choice.label(),
-                    dataset.key(),
-                    model.key(),
-                    config.batch.min(if dataset == DatasetKind::Pinwheel {
-                        400
-                    } else {
-                        usize::MAX
-                    }),
-                    net,
-                    rate
-                ),
-                Err(e) => println!(
-                    "train: {} {} {}: failed: {e}",
-                    backend_choice.label(),
-                    dataset.key(),
-                    model.key()
-                ),
-            }
-        }
-    }
-}
-
-/// Trains for about `seconds` after a 5-step warm-up and returns steps/s, reading back every
-/// 10 steps as the page does.
-fn time_steps(
-    config: TrainConfig,
-    device: &burn::prelude::Device,
-    seconds: f64,
-) -> Result<f64, String> {
-    let mut t = Trainer::new(config, device)?;
-    for _ in 0..5 {
-        t.step();
-    }
-    pollster::block_on(t.snapshot(0)).map_err(|e| e.to_string())?;
-    let start = Instant::now();
-    let mut steps = 0u64;
-    while start.elapsed().as_secs_f64() < seconds {
-        for _ in 0..10 {
-            t.step();
-        }
-        steps += 10;
-        pollster::block_on(t.snapshot(0)).map_err(|e| e.to_string())?;
-    }
-    Ok(steps as f64 / start.elapsed().as_secs_f64())
 }
 
 /// The metric timings of issue 5 with their targets: dlib MIG 10,000 × 10 (≤ 50 ms), the

@@ -2,6 +2,10 @@
 
 #[cfg(feature = "train")]
 pub mod conv;
+#[cfg(feature = "train")]
+pub mod conv_gemm;
+#[cfg(feature = "train")]
+pub mod im2col;
 pub mod kinds;
 #[cfg(feature = "train")]
 pub mod mlp;

@@ -215,6 +215,15 @@ pub fn softplus_std_nll(x: Tensor<2>, mean: Tensor<2>, std_pre: Tensor<2>) -> Te
     per_feature.sum_dim(1).squeeze_dim::<1>(1) // [batch]
 }
 
+/// z = μ + e^{½ log σ²}·ε with ε ~ N(0, I) from the device's generator.
+///
+/// # Shapes
+/// - `mu`, `logvar`: `[batch, K]` → `[batch, K]`
+fn reparameterise(mu: Tensor<2>, logvar: Tensor<2>) -> Tensor<2> {
+    let eps = mu.random_like(Distribution::Normal(0.0, 1.0)); // [batch, K]
+    mu + logvar.mul_scalar(0.5).exp() * eps // [batch, K]
+}
+
 impl Vae {
     /// Posterior parameters (μ, log σ²) of q(z|x).
     ///
@@ -248,8 +257,7 @@ impl Vae {
     /// - `x_enc`: `[batch, D + d_aux]` (x, with u appended for iVAE)
     pub fn forward(&self, x_enc: Tensor<2>) -> VaeOutput {
         let (mu, logvar) = self.encode(x_enc); // [batch, K] each
-        let eps = mu.random_like(Distribution::Normal(0.0, 1.0)); // [batch, K]
-        let z = mu.clone() + logvar.clone().mul_scalar(0.5).exp() * eps; // [batch, K]
+        let z = reparameterise(mu.clone(), logvar.clone()); // [batch, K]
         let decoded = self.decode(z.clone()); // [batch, D]
         VaeOutput {
             mu,
@@ -257,6 +265,16 @@ impl Vae {
             z,
             decoded,
         }
+    }
+
+    /// One reparameterised sample of q(z|x) per point, without decoding (FactorVAE's second
+    /// batch); draws from the device's generator exactly as [`Self::forward`] does.
+    ///
+    /// # Shapes
+    /// - `x_enc`: `[batch, D + d_aux]` → `[batch, K]`
+    pub fn sample_latent(&self, x_enc: Tensor<2>) -> Tensor<2> {
+        let (mu, logvar) = self.encode(x_enc); // [batch, K] each
+        reparameterise(mu, logvar) // [batch, K]
     }
 
     /// Images in [0, 1] that the decoder means for `z` (Bernoulli: sigmoid of the logits).

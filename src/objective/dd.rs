@@ -9,7 +9,9 @@
 
 use burn::prelude::*;
 
+use super::fused;
 pub use super::kinds::Divergence;
+use super::pairwise::{pairwise_lse, RowWeights, Want};
 use super::priors::Prior;
 use super::{terms_row, Encoded, ObjectiveOutput, TermName, Weights};
 use crate::math::gaussian::{kl_to_standard_normal, log_normal, logsumexp_dim};
@@ -77,6 +79,46 @@ pub fn kl_p_q_terms(
     log_pz - log_qz // [S]
 }
 
+/// The mean of [`kl_p_q_terms`] by the fused host kernel of [`super::pairwise`] (value and
+/// exact gradients with respect to μ and log σ² in one pass, no [S, B, K] graph): the CPU
+/// backends' path. `samples` are the S draws of p(z), row-major `[S, K]`.
+///
+/// # Shapes
+/// - `samples`: `S·K` values; `mu`, `logvar`: `[B, K]` → `[1]`
+pub fn kl_p_q_fused(
+    prior: &Prior,
+    samples: &[f64],
+    mu: &Tensor<2>,
+    logvar: &Tensor<2>,
+) -> Tensor<1> {
+    let [b, k] = mu.dims();
+    let s = samples.len() / k;
+    let log_pz = samples
+        .chunks_exact(k)
+        .map(|z| prior.log_prob_host(z))
+        .sum::<f64>()
+        / s as f64;
+    let x: Vec<f32> = samples.iter().map(|&v| v as f32).collect();
+    let want = Want {
+        marginals: false,
+        x_grad: false,
+    };
+    let weights = RowWeights::Constant(-(b as f64).ln() as f32);
+    let r = pairwise_lse(
+        &x,
+        &fused::to_host(mu),
+        &fused::to_host(logvar),
+        k,
+        weights,
+        want,
+    );
+    let log_qz = fused::with_gradients(
+        fused::mean(&r.joint),
+        &[(mu, &r.d_joint.mu), (logvar, &r.d_joint.logvar)],
+    ); // [1]
+    log_qz.neg().add_scalar(log_pz) // [1]
+}
+
 /// Sum over `MMD_SCALES` of the IMQ kernel C/(C + d²), C = 2·scale, elementwise.
 ///
 /// # Shapes
@@ -130,7 +172,12 @@ pub fn mmd_dim(x: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
 /// - `enc` fields: `[B, K]` → `[1]`
 pub fn divergence(prior: &Prior, div: Divergence, enc: &Encoded, rng: &mut Rng) -> Tensor<1> {
     let [b, k] = enc.z.dims();
-    let samples = prior.sample(b, k, rng, &enc.z.device()); // [B, K]
+    let device = enc.z.device();
+    if div == Divergence::KlPQ && fused::host_kernels(&device) {
+        let samples = prior.sample_host(b, k, rng); // B·K, as `Prior::sample` draws them
+        return kl_p_q_fused(prior, &samples, &enc.mu, &enc.logvar); // [1]
+    }
+    let samples = prior.sample(b, k, rng, &device); // [B, K]
     match div {
         Divergence::KlPQ => kl_p_q_terms(prior, samples, enc.mu.clone(), enc.logvar.clone()).mean(), // [1]
         Divergence::Mmd => mmd_dim(samples, enc.z.clone()), // [1]
@@ -194,6 +241,36 @@ mod tests {
                 "sample {i}: {} vs {want}",
                 got[i]
             );
+        }
+    }
+
+    #[test]
+    fn host_kernel_kl_p_q_matches_the_tensor_path_in_value_and_gradients() {
+        let device = Device::flex().autodiff();
+        let prior = Prior::pinwheel();
+        let mut rng = Rng::new(5);
+        let (s, b, k) = (30, 20, 2);
+        let samples = prior.sample_host(s, k, &mut rng);
+        let leaf = |o: f64, sc: f64, rng: &mut Rng| {
+            let v: Vec<f32> = (0..b * k).map(|_| (o + sc * rng.normal()) as f32).collect();
+            Tensor::<2>::from_data(TensorData::new(v, [b, k]), &device).require_grad()
+        };
+        let (mu, lv) = (leaf(0.0, 0.8, &mut rng), leaf(-2.0, 0.5, &mut rng));
+        let fast = kl_p_q_fused(&prior, &samples, &mu, &lv);
+        let st: Vec<f32> = samples.iter().map(|&v| v as f32).collect();
+        let st = Tensor::<2>::from_data(TensorData::new(st, [s, k]), &device);
+        let slow = kl_p_q_terms(&prior, st, mu.clone(), lv.clone()).mean();
+        let (a, c) = (host(fast.clone())[0], host(slow.clone())[0]);
+        assert!((a - c).abs() < 1e-4 * (1.0 + c.abs()), "{a} vs {c}");
+        let grads = |t: Tensor<1>| {
+            let g = t.backward();
+            [&mu, &lv].map(|p| p.grad(&g).unwrap().into_data().try_to_vec::<f32>().unwrap())
+        };
+        let (gf, gs) = (grads(fast), grads(slow));
+        for (f, s) in gf.iter().zip(&gs) {
+            for (x, y) in f.iter().zip(s) {
+                assert!((x - y).abs() < 1e-4 * (1.0 + y.abs()), "{x} vs {y}");
+            }
         }
     }
 

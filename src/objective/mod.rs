@@ -11,8 +11,12 @@ pub mod dd;
 #[cfg(feature = "train")]
 pub mod factor_vae;
 #[cfg(feature = "train")]
+pub mod fused;
+#[cfg(feature = "train")]
 pub mod ivae;
 pub mod kinds;
+#[cfg(feature = "train")]
+pub mod pairwise;
 pub mod priors;
 #[cfg(feature = "train")]
 pub mod tc;

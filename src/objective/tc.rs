@@ -5,10 +5,16 @@
 //! The estimators' log-weights are constants of (B, N), never of the values: MWS adds the
 //! scalar −log(B·N); MSS adds a B × B matrix built on the host once per (B, N) and uploaded
 //! ([`TcDecomposer::new`]).
+//!
+//! The objective needs only batch means; on the CPU backends they come from the fused host
+//! kernel of [`super::pairwise`] (value and exact gradients in one pass, no [B, B, K] graph),
+//! on wgpu from the tensors ([`TcDecomposer::decompose`]).
 
 use burn::prelude::*;
 
+use super::fused;
 pub use super::kinds::Estimator;
+use super::pairwise::{pairwise_lse, RowWeights, Want};
 use super::{terms_row, Encoded, ObjectiveOutput, TermName, Weights};
 use crate::math::gaussian::{log_normal, logsumexp_dim, LOG_2PI};
 
@@ -81,6 +87,19 @@ impl TcTerms {
     }
 }
 
+/// Batch means of the [`TcTerms`], `[1]` each: all the objective needs.
+#[derive(Clone, Debug)]
+pub struct TcMeans {
+    /// mean_i log q(z_i).
+    pub log_qz: Tensor<1>,
+    /// mean_i Σ_k log q(z_ik).
+    pub log_prod_qzj: Tensor<1>,
+    /// mean_i log q(z_i | x_i).
+    pub log_qz_cond_x: Tensor<1>,
+    /// mean_i log p(z_i).
+    pub log_pz: Tensor<1>,
+}
+
 /// Computes [`TcTerms`] for batches of size B from a data set of size N, holding the
 /// estimator's constant log-weights on the device.
 #[derive(Clone, Debug)]
@@ -90,6 +109,8 @@ pub struct TcDecomposer {
     dataset_size: usize,
     /// MSS: log W, `[B, B]`; MWS: `None` (a scalar offset).
     log_w: Option<Tensor<2>>,
+    /// The same weights for the host kernel, when the device is a CPU backend.
+    host: Option<RowWeights>,
 }
 
 impl TcDecomposer {
@@ -111,11 +132,90 @@ impl TcDecomposer {
                 .collect();
             Tensor::<2>::from_data(TensorData::new(w, [batch, batch]), device) // [B, B]
         });
+        let host = fused::host_kernels(device).then(|| match estimator {
+            Estimator::Mws => {
+                RowWeights::Constant(-((batch as f64) * (dataset_size as f64)).ln() as f32)
+            }
+            Estimator::Mss => {
+                let (nf, m) = (dataset_size as f64, (batch - 1) as f64);
+                RowWeights::Stratified {
+                    diag: (1.0 / nf).ln() as f32,
+                    next: ((nf - m) / (nf * m)).ln() as f32,
+                    other: (1.0 / m).ln() as f32,
+                }
+            }
+        });
         Self {
             estimator,
             batch,
             dataset_size,
             log_w,
+            host,
+        }
+    }
+
+    /// The same decomposer computing everything with tensors (the wgpu path), for
+    /// comparisons.
+    pub fn tensor_path(mut self) -> Self {
+        self.host = None;
+        self
+    }
+
+    /// True when [`Self::means`] runs the fused host kernel.
+    pub fn uses_host_kernel(&self) -> bool {
+        self.host.is_some()
+    }
+
+    /// Batch means of the per-sample log-densities, differentiable with respect to z, μ and
+    /// log σ²: by the fused host kernel on the CPU backends, else from [`Self::decompose`].
+    ///
+    /// # Shapes
+    /// - `enc` fields: `[B, K]` → `[1]` each
+    pub fn means(&self, enc: &Encoded) -> TcMeans {
+        let Some(weights) = self.host else {
+            let t = self.decompose(enc);
+            return TcMeans {
+                log_qz: t.log_qz.mean(),
+                log_prod_qzj: t.log_prod_qzj.mean(),
+                log_qz_cond_x: t.log_qz_cond_x.mean(),
+                log_pz: t.log_pz.mean(),
+            };
+        };
+        let [b, k] = enc.z.dims();
+        assert_eq!(
+            b, self.batch,
+            "TcDecomposer built for B = {}, got {b}",
+            self.batch
+        );
+        let (z, mu, lv) = (
+            fused::to_host(&enc.z),
+            fused::to_host(&enc.mu),
+            fused::to_host(&enc.logvar),
+        );
+        let want = Want {
+            marginals: true,
+            x_grad: true,
+        };
+        let r = pairwise_lse(&z, &mu, &lv, k, weights, want);
+        let with = |value: &[f32], g: &super::pairwise::Grads| {
+            fused::with_gradients(
+                fused::mean(value),
+                &[(&enc.z, &g.x), (&enc.mu, &g.mu), (&enc.logvar, &g.logvar)],
+            )
+        };
+        let log_pz = enc
+            .z
+            .clone()
+            .powf_scalar(2.0)
+            .add_scalar(LOG_2PI)
+            .mul_scalar(-0.5)
+            .sum()
+            .div_scalar(b as f64); // [1]
+        TcMeans {
+            log_qz: with(&r.joint, &r.d_joint),
+            log_prod_qzj: with(&r.marginals, &r.d_marginals),
+            log_qz_cond_x: enc.log_q_z_given_x().mean(),
+            log_pz,
         }
     }
 
@@ -178,11 +278,11 @@ pub fn beta_tcvae(
     tc: &TcDecomposer,
     weights: &Weights,
 ) -> ObjectiveOutput {
-    let t = tc.decompose(enc);
+    let t = tc.means(enc);
     let recon = recon_nll.mean(); // [1]
-    let mi = t.mi().mean(); // [1]
-    let tcv = t.tc().mean(); // [1]
-    let dkl = t.dim_kl().mean(); // [1]
+    let mi = t.log_qz_cond_x - t.log_qz.clone(); // [1]
+    let tcv = t.log_qz - t.log_prod_qzj.clone(); // [1]
+    let dkl = t.log_prod_qzj - t.log_pz; // [1]
     let kl = mi.clone() + tcv.clone() + dkl.clone(); // [1]
     let loss = recon.clone()
         + mi.clone().mul_scalar(weights.alpha)

@@ -183,3 +183,99 @@ fn objective_weights_the_three_terms() {
         assert!((got - want).abs() < 1e-4, "{what}: {got} vs {want}");
     }
 }
+
+/// A tracked batch: z, μ, log σ² as leaves on an autodiff Flex device.
+fn tracked_batch(b: usize, k: usize, seed: u64) -> Encoded {
+    let device = Device::flex().autodiff();
+    let mut rng = crate::rng::Rng::new(seed);
+    let mut m = |s: f64, o: f64| {
+        let v: Vec<f32> = (0..b * k).map(|_| (o + s * rng.normal()) as f32).collect();
+        Tensor::<2>::from_data(TensorData::new(v, [b, k]), &device).require_grad()
+    };
+    Encoded {
+        z: m(1.0, 0.0),
+        mu: m(1.0, 0.0),
+        logvar: m(0.5, -1.0),
+    }
+}
+
+fn grads_of(loss: Tensor<1>, enc: &Encoded) -> Vec<Vec<f32>> {
+    let g = loss.backward();
+    [&enc.z, &enc.mu, &enc.logvar]
+        .iter()
+        .map(|t| {
+            t.grad(&g)
+                .expect("gradient")
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn host_kernel_matches_the_tensor_path_in_values_and_gradients() {
+    let (b, k) = (24, 3);
+    let enc = tracked_batch(b, k, 7);
+    for est in [Estimator::Mss, Estimator::Mws] {
+        let fast = TcDecomposer::new(est, b, 100, &enc.z.device());
+        assert!(fast.uses_host_kernel(), "Flex runs the host kernel");
+        let slow = fast.clone().tensor_path();
+        // A loss weighting the two estimated terms differently, as β-TCVAE does.
+        let loss = |m: TcMeans| {
+            (m.log_qz.mul_scalar(3.0) - m.log_prod_qzj.mul_scalar(2.0) + m.log_qz_cond_x) - m.log_pz
+        };
+        let (mf, ms) = (fast.means(&enc), slow.means(&enc));
+        for (name, a, b) in [
+            ("log_qz", mf.log_qz.clone(), ms.log_qz.clone()),
+            ("log_prod", mf.log_prod_qzj.clone(), ms.log_prod_qzj.clone()),
+            ("log_pz", mf.log_pz.clone(), ms.log_pz.clone()),
+        ] {
+            let (a, b) = (host(a)[0], host(b)[0]);
+            assert!((a - b).abs() < 1e-4, "{est:?} {name}: {a} vs {b}");
+        }
+        let (gf, gs) = (grads_of(loss(mf), &enc), grads_of(loss(ms), &enc));
+        for (which, (f, s)) in ["z", "mu", "logvar"].iter().zip(gf.iter().zip(&gs)) {
+            for (e, (a, b)) in f.iter().zip(s).enumerate() {
+                assert!(
+                    (a - b).abs() < 1e-4 * (1.0 + b.abs()),
+                    "{est:?} d/d{which}[{e}]: {a} vs {b}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn golden_minibatch_tc_by_the_host_kernel() {
+    let device = Device::flex();
+    let r = |f: &str| upload(&golden::matrix(f), &device);
+    let enc = Encoded {
+        z: r("tc_z.csv"),
+        mu: r("tc_means.csv"),
+        logvar: r("tc_logvars.csv"),
+    };
+    let exp = &golden::expected()["minibatch_tc"];
+    let n = exp["dataset_size"].as_u64().unwrap() as usize;
+    for (est, key) in [(Estimator::Mws, "mws"), (Estimator::Mss, "mss")] {
+        let e = &exp[key];
+        let d = TcDecomposer::new(est, 32, n, &device);
+        assert!(d.uses_host_kernel());
+        let m = d.means(&enc);
+        let v = |t: &Tensor<1>| host(t.clone())[0];
+        let (qz, prod, qzx, pz) = (
+            v(&m.log_qz),
+            v(&m.log_prod_qzj),
+            v(&m.log_qz_cond_x),
+            v(&m.log_pz),
+        );
+        for (got, want, what) in [
+            (qzx - qz, &e["index_code_mi"], "MI"),
+            (qz - prod, &e["total_correlation"], "TC"),
+            (prod - pz, &e["dimwise_kl"], "dimKL"),
+        ] {
+            let want = want.as_f64().unwrap();
+            assert!((got - want).abs() < 1e-4, "{key} {what}: {got} vs {want}");
+        }
+    }
+}

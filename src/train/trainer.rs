@@ -358,7 +358,8 @@ impl Trainer {
         let other = self
             .data
             .batch(self.config.batch, &mut self.rng, &self.device);
-        let z_other = model.vae.forward(other.x_enc).z.detach();
+        // Only z is needed: encode and sample, no decoder.
+        let z_other = model.vae.sample_latent(other.x_enc).detach();
         let obj = factor_vae::discriminator_loss(&critic.disc, z, z_other, &mut self.rng);
         let grads = GradientsParams::from_grads(obj.loss.backward(), &critic.disc);
         critic.disc = critic.optim.step(DISC_LR, critic.disc, grads);

@@ -1,0 +1,88 @@
+"""Writes docs/performance.md from JSON lines (see scripts/perf-table.sh, which runs it)."""
+import argparse
+import json
+import platform
+import datetime
+
+
+def read(path):
+    rows = []
+    if path:
+        with open(path) as f:
+            rows = [json.loads(l) for l in f if l.strip().startswith("{")]
+    return rows
+
+
+def fmt(v):
+    if v is None:
+        return "—"
+    return f"{v:.0f}" if v >= 100 else f"{v:.1f}" if v >= 10 else f"{v:.2f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for name in ["ours", "peer", "load", "dispatch", "page", "tfjs", "torch", "command"]:
+        ap.add_argument("--" + name, default="")
+    a = ap.parse_args()
+    ours, peer, load = read(a.ours), read(a.peer), read(a.load)
+    page, tfjs, disp = read(a.page), read(a.tfjs), read(a.dispatch)
+    configs = []
+    for r in ours:
+        if r["config"] not in configs:
+            configs.append(r["config"])
+    rate = lambda rows, c, b=None: next(
+        (r["steps_per_second"] for r in rows if r["config"] == c and (b is None or r.get("backend") == b)), None)
+    page_backends = sorted({r["backend"] for r in page})
+    out = []
+    p = out.append
+    p("# Performance")
+    p("")
+    p("Training steps per second, measured one configuration at a time: ours (Flex, then NdArray)")
+    p(f"and then the PyTorch CPU peer ({a.torch or 'torch'}) with the same networks, batches, Adam and")
+    p("thread count, so each ratio compares figures taken a few seconds apart. *ratio* is ours on")
+    p("Flex over PyTorch; *load* is the machine's 1-minute load average before the pair ran.")
+    p("")
+    p(f"Regenerate with `{a.command}` (it rewrites this file).")
+    p("")
+    p(f"Machine: {platform.machine()}, {platform.processor() or 'CPU'}; {datetime.date.today()}.")
+    p("")
+    head = ["config", "ours, Flex", "ours, NdArray", "PyTorch CPU", "ratio", "load"]
+    head += [f"page, {b}" for b in page_backends] + (["TF.js"] if tfjs else [])
+    p("| " + " | ".join(head) + " |")
+    p("|" + "---|" * len(head))
+    for c in configs:
+        flex, nd, pt = rate(ours, c, "flex"), rate(ours, c, "ndarray"), rate(peer, c)
+        ratio = f"{flex / pt:.2f}×" if flex and pt else "—"
+        ld = next((r["load"] for r in load if r["config"] == c), None)
+        row = [f"`{c}`", fmt(flex), fmt(nd), fmt(pt), ratio, f"{ld:.2f}" if ld is not None else "—"]
+        row += [fmt(rate(page, c, b)) for b in page_backends] + ([fmt(rate(tfjs, c))] if tfjs else [])
+        p("| " + " | ".join(row) + " |")
+    p("")
+    plain = rate(ours, "pinwheel-vae", "flex")
+    if plain:
+        p("## Heavy objectives against a plain VAE step (pinwheel, batch 400, Flex)")
+        p("")
+        p("| objective | steps/s | cost of a step ÷ a plain VAE step |")
+        p("|---|---|---|")
+        for c in ["pinwheel-vae", "pinwheel-beta-tcvae", "pinwheel-dd", "pinwheel-factor-vae"]:
+            v = rate(ours, c, "flex")
+            if v:
+                p(f"| `{c}` | {fmt(v)} | {plain / v:.2f}× |")
+        p("")
+    if disp:
+        p("## GPU dispatches per training step (wgpu)")
+        p("")
+        p("Kernel launches counted by cubecl's launch observer over 10 steps, and those of one")
+        p("snapshot (the readback of the steps' loss terms). The count does not depend on the")
+        p("adapter: it was taken on a software one.")
+        p("")
+        p("| config | dispatches per step | per snapshot |")
+        p("|---|---|---|")
+        for r in disp:
+            p(f"| `{r['config']}` | {r['dispatches_per_step']:.0f} | {r['dispatches_per_snapshot']} |")
+        p("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
