@@ -14,7 +14,7 @@ let browser;
 const results = {};
 
 before(async () => {
-  server = await serve(process.env.DIST_DIR ?? 'dist');
+  server = await serve(DIST_DIR);
   browser = await launch();
 });
 
