@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import {
   serve, launch, outDir, watchErrors, startFrameRecorder, stopFrameRecorder,
-  progress, waitForStep, canvasHash,
+  progress, waitForStep, canvasHash, DIST_DIR,
 } from './harness.mjs';
 
 let server;
