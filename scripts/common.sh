@@ -23,12 +23,17 @@ step_done() {
   printf '   took %s s\n' "$(( $(date +%s) - STEP_START ))"
 }
 
-# The expected time of a release wasm build, from whether the cache already holds burn's wasm32
-# release artifacts.
+# Whether the build cache holds burn's artifacts for a profile folder (e.g. release,
+# wasm32-unknown-unknown/debug): what decides between a cold and a warm build.
+cache_has_burn() {
+  compgen -G "$CARGO_TARGET_DIR/$1/deps/libburn_core-*.r*" >/dev/null
+}
+
+# The expected time of a release wasm build.
 wasm_build_estimate() {
-  if compgen -G "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/deps/libburn_core-*.rlib" >/dev/null; then
-    echo "warm cache: ≈ 3 min, mostly wasm-opt on the worker"
+  if cache_has_burn wasm32-unknown-unknown/release; then
+    echo "warm cache: ≈ 3–5 min, mostly wasm-opt on the worker"
   else
-    echo "cold cache: ≈ 30 min on 2 cores, once per machine; later builds ≈ 3 min"
+    echo "cold cache: ≈ 30 min on 2 cores, once per machine; later ≈ 3–5 min"
   fi
 }
