@@ -3,11 +3,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { serve, launch, outDir } from './harness.mjs';
+import { serve, launch, outDir, DIST_DIR } from './harness.mjs';
 
 let server;
 let browser;
-before(async () => { server = await serve(process.env.DIST_DIR ?? 'dist'); browser = await launch(); });
+before(async () => { server = await serve(DIST_DIR); browser = await launch(); });
 after(async () => { await browser?.close(); await server?.close(); });
 
 test('the in-page benchmark reports every figure', { timeout: 600_000 }, async () => {

@@ -4,12 +4,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import { serve, launch, outDir, watchErrors, waitForStep, progress, pauseAndSettle } from './harness.mjs';
+import { serve, launch, outDir, watchErrors, waitForStep, progress, pauseAndSettle, DIST_DIR } from './harness.mjs';
 import { crc32 } from 'node:zlib';
 
 let server;
 let browser;
-before(async () => { server = await serve(process.env.DIST_DIR ?? 'dist'); browser = await launch(); });
+before(async () => { server = await serve(DIST_DIR); browser = await launch(); });
 after(async () => { await browser?.close(); await server?.close(); });
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

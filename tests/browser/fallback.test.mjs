@@ -5,12 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { serve, launch, outDir, watchErrors, progress, waitForStep, CHROMIUM_ARGS } from './harness.mjs';
+import { serve, launch, outDir, watchErrors, progress, waitForStep, CHROMIUM_ARGS, DIST_DIR } from './harness.mjs';
 
 let server;
 
 before(async () => {
-  server = await serve(process.env.DIST_DIR ?? 'dist');
+  server = await serve(DIST_DIR);
 });
 
 after(async () => {

@@ -1,6 +1,7 @@
-// Shared set-up for the browser tests: a static server for dist/ on loopback and Debian's
-// Chromium driven by playwright-core (never a downloaded browser).
+// Shared set-up for the browser tests: a static server for the tests' build on loopback and
+// Debian's Chromium driven by playwright-core (never a downloaded browser).
 import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
 import { readFile, mkdir } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -10,8 +11,21 @@ const TYPES = {
   '.css': 'text/css', '.png': 'image/png', '.txt': 'text/plain', '.json': 'application/json',
 };
 
-/** Serves `root` on 127.0.0.1 under `prefix` (e.g. '/' or '/lab/'); resolves to { url, close }. */
-export async function serve(root, prefix = '/') {
+/**
+ * The release build the tests load: a folder of their own, written by `scripts/browser-build.sh`
+ * (scripts/test.sh runs it), never dist/ nor the folder `trunk serve` writes, so a running
+ * scripts/serve.sh cannot change what is tested.
+ */
+export const DIST_DIR = process.env.DIST_DIR ?? 'target/browser-dist';
+
+/**
+ * Serves `root` on 127.0.0.1 under `prefix` (e.g. '/' or '/lab/'); resolves to { url, close }.
+ * `replace` maps a file (relative to `root`) to a body served in its place.
+ */
+export async function serve(root, prefix = '/', replace = {}) {
+  if (!existsSync(join(root, 'index.html'))) {
+    throw new Error(`no build in ${root}/: run scripts/test.sh, or scripts/browser-build.sh ${root}`);
+  }
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (!path.startsWith(prefix)) { res.writeHead(404).end(); return; }
@@ -19,7 +33,7 @@ export async function serve(root, prefix = '/') {
     if (rel === '' || rel === '.') rel = 'index.html';
     else if (rel.endsWith('/')) rel += 'index.html';
     try {
-      const body = await readFile(join(root, rel));
+      const body = rel in replace ? replace[rel] : await readFile(join(root, rel));
       res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream' }).end(body);
     } catch {
       res.writeHead(404).end();

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
-import { serve, outDir, watchErrors, CHROMIUM_ARGS } from './harness.mjs';
+import { serve, outDir, watchErrors, CHROMIUM_ARGS, DIST_DIR } from './harness.mjs';
 
 const ON = process.env.LESSONS === '1';
 // id, evidence steps (lessons.rs), and whether the claim needs the on-request FactorVAE score.
@@ -33,7 +33,7 @@ const timing = {
 
 before(async () => {
   if (!ON) return;
-  server = await serve(process.env.DIST_DIR ?? 'dist');
+  server = await serve(DIST_DIR);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     // No --enable-unsafe-webgpu: no adapter, as on a laptop without a GPU.

@@ -3,13 +3,13 @@
 // for the iVAE; and an A/B comparison that trains two runs and puts their numbers side by side.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, outDir, watchErrors, waitForStep, canvasHash } from './harness.mjs';
+import { serve, launch, outDir, watchErrors, waitForStep, canvasHash, DIST_DIR } from './harness.mjs';
 
 let server;
 let browser;
 
 before(async () => {
-  server = await serve(process.env.DIST_DIR ?? 'dist');
+  server = await serve(DIST_DIR);
   browser = await launch();
 });
 

@@ -5,13 +5,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { serve, launch, outDir, watchErrors, progress, waitForStep, canvasHash } from './harness.mjs';
+import { serve, launch, outDir, watchErrors, progress, waitForStep, canvasHash, DIST_DIR } from './harness.mjs';
 
 let server;
 let browser;
 
 before(async () => {
-  server = await serve(process.env.DIST_DIR ?? 'dist');
+  server = await serve(DIST_DIR);
   browser = await launch();
 });
 

@@ -2,11 +2,11 @@
 // own settings wins over the stored ones, and a bad stored value is ignored with a message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, outDir, watchErrors } from './harness.mjs';
+import { serve, launch, outDir, watchErrors, DIST_DIR } from './harness.mjs';
 
 let server;
 let browser;
-before(async () => { server = await serve(process.env.DIST_DIR ?? 'dist'); browser = await launch(); });
+before(async () => { server = await serve(DIST_DIR); browser = await launch(); });
 after(async () => { await browser?.close(); await server?.close(); });
 
 const KEY = 'disentangle-lab:link';

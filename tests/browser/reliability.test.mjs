@@ -4,13 +4,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
-import { serve, launch, outDir, watchErrors, progress, waitForStep, pauseAndSettle } from './harness.mjs';
+import { serve, launch, outDir, watchErrors, progress, waitForStep, pauseAndSettle, DIST_DIR } from './harness.mjs';
 
 let server;
 let browser;
 
 before(async () => {
-  server = await serve(process.env.DIST_DIR ?? 'dist');
+  server = await serve(DIST_DIR);
   browser = await launch();
 });
 

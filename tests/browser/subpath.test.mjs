@@ -5,16 +5,16 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { serve, launch, outDir, watchErrors, waitForStep } from './harness.mjs';
+import { serve, launch, outDir, watchErrors, waitForStep, DIST_DIR } from './harness.mjs';
 
-// A separate dist folder, so the default build in dist/ stays as it is. Set SUBPATH_DIST to
-// use one built already.
-const LAB_DIST = process.env.SUBPATH_DIST ?? 'dist-lab';
+// A folder of the tests' own beside the default build (target/, which `trunk serve` ignores).
+// Set SUBPATH_DIST to use one built already (scripts/test.sh does).
+const LAB_DIST = process.env.SUBPATH_DIST ?? 'target/browser-dist-lab';
 
 let browser;
 before(async () => {
-  if (!process.env.SUBPATH_DIST || !existsSync(LAB_DIST)) {
-    execFileSync('trunk', ['build', '--release', '--public-url', '/lab/', '--dist', LAB_DIST], { stdio: 'inherit' });
+  if (!process.env.SUBPATH_DIST || !existsSync(`${LAB_DIST}/index.html`)) {
+    execFileSync('scripts/browser-build.sh', [LAB_DIST, '--public-url', '/lab/'], { stdio: 'inherit' });
   }
   browser = await launch();
 });
@@ -49,7 +49,7 @@ test('built with --public-url /lab/, the page trains when served under /lab/', {
 });
 
 test('the default build uses relative URLs and works from a deeper folder', { timeout: 300_000 }, async () => {
-  const root = process.env.DIST_DIR ?? 'dist';
+  const root = DIST_DIR;
   const html = await readFile(`${root}/index.html`, 'utf8');
   assert.doesNotMatch(html, /(src|href)="\/[^/]/, 'no root-relative asset URLs');
   const server = await serve(root, '/some/deeper/folder/');

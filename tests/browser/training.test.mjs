@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import {
   serve, launch, outDir, watchErrors, startFrameRecorder, stopFrameRecorder,
-  progress, waitForStep, canvasHash,
+  progress, waitForStep, canvasHash, DIST_DIR,
 } from './harness.mjs';
 
 let server;
@@ -14,7 +14,7 @@ let browser;
 const results = {};
 
 before(async () => {
-  server = await serve(process.env.DIST_DIR ?? 'dist');
+  server = await serve(DIST_DIR);
   browser = await launch();
 });
 

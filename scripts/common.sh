@@ -1,0 +1,39 @@
+# Sourced by the scripts: the shared tool and build-cache locations, and step headers that say
+# what runs and how long it takes on a 2-core machine (measured there; warm = cache filled).
+
+# Tools (~/.cargo/bin) and the build cache are per machine, shared by every clone and by both
+# scripts/serve.sh and scripts/test.sh; npm packages are per clone.
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/disentangle-lab/target}"
+
+SCRIPT_START=$(date +%s)
+STEP_START=$SCRIPT_START
+
+# Prints the header of a step: what it does, its expected time, the clock and the time so far.
+step() {
+  local now
+  now=$(date +%s)
+  printf '\n== %s (%s, %s min into %s)\n' "$1" "$(date +%H:%M:%S)" \
+    "$(( (now - SCRIPT_START) / 60 ))" "$(basename "$0")"
+  STEP_START=$now
+}
+
+# Prints how long the last step took.
+step_done() {
+  printf '   took %s s\n' "$(( $(date +%s) - STEP_START ))"
+}
+
+# Whether the build cache holds burn's artifacts for a profile folder (e.g. release,
+# wasm32-unknown-unknown/debug): what decides between a cold and a warm build.
+cache_has_burn() {
+  compgen -G "$CARGO_TARGET_DIR/$1/deps/libburn_core-*.r*" >/dev/null
+}
+
+# The expected time of a release wasm build.
+wasm_build_estimate() {
+  if cache_has_burn wasm32-unknown-unknown/release; then
+    echo "warm cache: ≈ 3–5 min, mostly wasm-opt on the worker"
+  else
+    echo "cold cache: ≈ 30 min on 2 cores, once per machine; later ≈ 3–5 min"
+  fi
+}
