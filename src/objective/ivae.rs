@@ -13,9 +13,9 @@
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::math::gaussian::{neg_log_likelihood, LOG_2PI};
 use super::tc::{TcDecomposer, TERMS as TC_TERMS};
 use super::{recon_plus_weighted_kl, terms_row, Encoded, ObjectiveOutput};
+use crate::math::gaussian::{neg_log_likelihood, LOG_2PI};
 use crate::model::mlp::{Activation, Mlp, MlpConfig};
 pub use crate::settings::IvaePrior;
 
