@@ -39,7 +39,7 @@ pub enum Command {
     /// Compute disentanglement metrics from exported codes.
     #[command(subcommand)]
     Metrics(metrics::MetricsCmd),
-    /// Reproduce the claims of lessons (b), (d) and (f) over several seeds: docs/results.md
+    /// Reproduce the claims of lessons (a)–(f) over several seeds: docs/results.md
     /// with tables (mean ± std) and PNG plots.
     Reproduce(reproduce::ReproduceArgs),
     /// Encode a run's settings as a share link, or decode one, as the page does.

@@ -474,7 +474,7 @@ pub static FIELDS: &[Field] = &[
     Field {
         key: "lr",
         label: "Learning rate",
-        help: "Adam's step size; acts on the next step. Too large and the loss can diverge.",
+        help: "The optimiser's step size (Adam or AMSGrad); acts on the next step. Too large and the loss can diverge.",
         range: Range::Float { min: 1e-6, max: 1.0 },
         effect: Effect::NextStep,
         cli: true,

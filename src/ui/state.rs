@@ -601,6 +601,35 @@ mod tests {
         assert!(s.error.unwrap().contains("last visit"));
     }
 
+    /// Hostile stored settings: 2,000 mutations of a stored link open the page without a
+    /// panic, on valid settings, and either use the stored link whole or say it was ignored.
+    #[test]
+    fn mutated_stored_settings_open_valid_settings_or_say_why_not() {
+        let good = "dataset=dsprites&model=beta-tcvae&beta=6&latents=4&hidden=64,32&seed=3";
+        let alphabet: Vec<char> = "az=&%,.-09e+ β\u{0}".chars().collect();
+        let mut rng = crate::rng::Rng::new(3);
+        let (mut used, mut ignored) = (0, 0);
+        for _ in 0..2000 {
+            let mut chars: Vec<char> = good.chars().collect();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(chars.len() as u64) as usize;
+                chars[at] = alphabet[rng.below(alphabet.len() as u64) as usize];
+            }
+            let stored: String = chars.into_iter().collect();
+            let s = UiState::initial("", Some(&stored));
+            s.config.validate().unwrap();
+            match &s.error {
+                None => used += 1,
+                Some(e) => {
+                    ignored += 1;
+                    assert!(e.contains("last visit") && e.len() < 700, "{e}");
+                    assert_eq!(s.config, TrainConfig::default());
+                }
+            }
+        }
+        assert!(used > 0 && ignored > 0, "{used} used, {ignored} ignored");
+    }
+
     #[test]
     fn the_link_round_trips_the_page_state() {
         let mut s = UiState::from_link("dataset=dsprites&latents=4&view=2,4&text=large");

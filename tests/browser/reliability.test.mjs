@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import { serve, launch, outDir, watchErrors, progress, waitForStep, pauseAndSettle, DIST_DIR } from './harness.mjs';
 
 let server;
@@ -19,12 +20,15 @@ after(async () => {
   await server?.close();
 });
 
-/** A model file (format 2) with this header text and an empty record, checksum included. */
+// The format version the page reads, from its one definition.
+const FORMAT_VERSION = Number(/pub const FORMAT_VERSION: u32 = (\d+);/.exec(readFileSync('src/settings/model_file.rs', 'utf8'))[1]);
+
+/** A model file (current format) with this header text and an empty record, checksum included. */
 function modelFile(headerText) {
   const json = Buffer.from(headerText, 'utf8');
   const head = Buffer.alloc(16);
   head.write('DLABMODL', 0, 'latin1');
-  head.writeUInt32LE(2, 8);
+  head.writeUInt32LE(FORMAT_VERSION, 8);
   head.writeUInt32LE(json.length, 12);
   const body = Buffer.concat([head, json, Buffer.alloc(8)]);
   const crc = Buffer.alloc(4);

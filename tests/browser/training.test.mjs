@@ -75,7 +75,9 @@ for (const c of CASES) {
 
     results[c.backend] = { frames, first, last };
     console.log(`# ${c.label}: loss ${first.loss.toFixed(3)} (step ${first.step}) -> ${last.loss.toFixed(3)} (step ${last.step}); UI frame p50 ${frames.p50.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms over ${frames.count} frames`);
-    assert.ok(last.loss < first.loss - 0.2, `loss must fall: ${first.loss} -> ${last.loss}`);
+    // The pinwheel's default likelihood learns its std (DD's reference), so the loss starts
+    // near 2 nats rather than at a fixed-variance 50: ask for a relative fall.
+    assert.ok(Number.isFinite(last.loss) && last.loss < first.loss - 0.02 * Math.abs(first.loss), `loss must fall by 2 %: ${first.loss} -> ${last.loss}`);
     assert.notEqual(posteriorLate, posteriorEarly, 'the posterior canvas changes while training');
     assert.ok(frames.p95 <= 50, `UI frame time p95 ${frames.p95} ms must be <= 50 ms`);
     assert.deepEqual(errors, [], 'no console errors');
