@@ -8,19 +8,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { serve, outDir, watchErrors, CHROMIUM_ARGS, DIST_DIR } from './harness.mjs';
 
 const ON = process.env.LESSONS === '1';
-// id, evidence steps (lessons.rs), and whether the claim needs the on-request FactorVAE score.
-const LESSONS = [
-  { id: 'beta-vae', steps: 1000, factorVae: true },
-  { id: 'beta-tcvae', steps: 1000, factorVae: false },
-  { id: 'factor-vae', steps: 1000, factorVae: true },
-  { id: 'dd-pinwheel', steps: 500, factorVae: false },
-  { id: 'dd-priors', steps: 1000, factorVae: true },
-  { id: 'ivae', steps: 3120, factorVae: false },
-];
+// Each lesson's id and evidence steps, read from their one definition (src/settings/lessons.rs),
+// and whether its claim needs the on-request FactorVAE score.
+const FACTOR_VAE_SCORE = new Set(['beta-vae', 'factor-vae', 'dd-priors']);
+const LESSONS = [...readFileSync('src/settings/lessons.rs', 'utf8')
+  .matchAll(/id: "([^"]+)",[\s\S]*?steps: ([\d_]+),/g)]
+  .map(([, id, steps]) => ({ id, steps: Number(steps.replaceAll('_', '')), factorVae: FACTOR_VAE_SCORE.has(id) }));
+assert.equal(LESSONS.length, 6, 'six lessons in src/settings/lessons.rs');
 const ONLY = process.env.LESSONS_ONLY?.split(',');
 
 let server;

@@ -45,10 +45,14 @@ for (const c of CASES) {
     }
     const blank = await canvasHash(page, '#posterior-canvas');
 
+    // One step first, so the loss compared is that of the untrained model (a first snapshot
+    // while running can come after the initial drop).
+    await page.click('#step');
+    await waitForStep(page, 1, c.timeout);
+    const first = await progress(page);
     await page.click('#start');
     await startFrameRecorder(page);
     await waitForStep(page, 5, c.timeout);
-    const first = await progress(page);
     const posteriorEarly = await canvasHash(page, '#posterior-canvas');
     assert.notEqual(posteriorEarly, blank, 'the posterior canvas is drawn once training starts');
 
