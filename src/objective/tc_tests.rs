@@ -56,16 +56,22 @@ fn log_q_matrix_matches_brute_force() {
     }
 }
 
-#[test]
-fn golden_minibatch_tc_mws_and_mss() {
-    let device = Device::flex();
-    let r = |f: &str| upload(&golden::matrix(f), &device);
+/// The golden minibatch (z, μ, log σ² from tests/golden) and its expected decomposition.
+fn golden_tc_batch(device: &Device) -> (Encoded, serde_json::Value) {
+    let r = |f: &str| upload(&golden::matrix(f), device);
     let enc = Encoded {
         z: r("tc_z.csv"),
         mu: r("tc_means.csv"),
         logvar: r("tc_logvars.csv"),
     };
-    let exp = &golden::expected()["minibatch_tc"];
+    (enc, golden::expected()["minibatch_tc"].clone())
+}
+
+#[test]
+fn golden_minibatch_tc_mws_and_mss() {
+    let device = Device::flex();
+    let (enc, expected) = golden_tc_batch(&device);
+    let exp = &expected;
     let n = exp["dataset_size"].as_u64().unwrap() as usize;
     for (est, key) in [(Estimator::Mws, "mws"), (Estimator::Mss, "mss")] {
         let e = &exp[key];
@@ -249,13 +255,8 @@ fn host_kernel_matches_the_tensor_path_in_values_and_gradients() {
 #[test]
 fn golden_minibatch_tc_by_the_host_kernel() {
     let device = Device::flex();
-    let r = |f: &str| upload(&golden::matrix(f), &device);
-    let enc = Encoded {
-        z: r("tc_z.csv"),
-        mu: r("tc_means.csv"),
-        logvar: r("tc_logvars.csv"),
-    };
-    let exp = &golden::expected()["minibatch_tc"];
+    let (enc, expected) = golden_tc_batch(&device);
+    let exp = &expected;
     let n = exp["dataset_size"].as_u64().unwrap() as usize;
     for (est, key) in [(Estimator::Mws, "mws"), (Estimator::Mss, "mss")] {
         let e = &exp[key];

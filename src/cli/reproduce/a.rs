@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
-use super::table::{all_hold, checks_list, pm, seeds_text, verdict, Align, Check, Table};
-use super::{failures, file_name, Claim, Ctx, Section};
+use super::table::{figure_and_checks, pm, seeds_text, summary_row, Align, Check, Table};
+use super::{failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries};
 use crate::objective::TermName;
 
@@ -103,7 +103,6 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
             |a, b| a > b,
         ));
     }
-    let holds = all_hold(&checks);
     let series = |label: &str, f: &dyn Fn(&ArmResults) -> Vec<f64>| {
         vec![SeedSeries {
             label: label.into(),
@@ -144,13 +143,13 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
         }
         Ok(())
     })?;
-    let _ = writeln!(
-        md,
-        "\n![Reconstruction, KL, MIG and FactorVAE score against β](results/{})\n",
-        file_name(&png)
+    figure_and_checks(
+        &mut md,
+        Claim::A,
+        "Reconstruction, KL, MIG and FactorVAE score against β",
+        &png,
+        &checks,
     );
-    let _ = writeln!(md, "Claim (a): {}.\n", verdict(holds));
-    md.push_str(&checks_list(&checks));
     md.push_str(
         "\nHow this differs from Higgins et al. (2017): they train on all 737,280 images with a \
          1200-1200 MLP encoder and a 1200-1200-1200 decoder (Adagrad, lr 10⁻²) far longer and \
@@ -160,16 +159,12 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
          2019): read the per-seed values.\n",
     );
     md.push_str(&failures(arms.iter().map(|r| r.as_ref())));
-    let measured = checks
-        .iter()
-        .map(|c| format!("{}: {} ({}/{})", c.what, c.detail, c.seeds_holding, c.seeds))
-        .collect::<Vec<_>>()
-        .join("; ");
     Ok(Section {
         markdown: md,
-        summary: format!(
-            "| (a) | β-VAE: reconstruction ↑ and KL ↓ with β; MIG and FactorVAE score at β = 4 > β = 1 | {measured} | {} |",
-            verdict(holds)
+        summary: summary_row(
+            Claim::A,
+            "β-VAE: reconstruction ↑ and KL ↓ with β; MIG and FactorVAE score at β = 4 > β = 1",
+            &checks,
         ),
     })
 }

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
-use super::table::{all_hold, checks_list, mean, pm, seeds_text, verdict, Align, Check, Table};
-use super::{a, failures, file_name, Claim, Ctx, Section};
+use super::table::{figure_and_checks, mean, pm, seeds_text, summary_row, Align, Check, Table};
+use super::{a, failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries};
 use crate::objective::TermName;
 
@@ -80,7 +80,6 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
         ));
     }
     md.push_str(&t.markdown());
-    let holds = all_hold(&checks);
     let series = |f: &dyn Fn(&ArmResults) -> Vec<f64>| -> Vec<SeedSeries> {
         ["β-VAE", "β-TCVAE"]
             .iter()
@@ -114,13 +113,13 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
             None,
         )
     })?;
-    let _ = writeln!(
-        md,
-        "\n![MIG and reconstruction against β](results/{})\n",
-        file_name(&png)
+    figure_and_checks(
+        &mut md,
+        Claim::B,
+        "MIG and reconstruction against β",
+        &png,
+        &checks,
     );
-    let _ = writeln!(md, "Claim (b): {}.\n", verdict(holds));
-    md.push_str(&checks_list(&checks));
     md.push_str(
         "\nHow this differs from Chen et al. (2018): they train on all 737,280 images with 10 \
          latents and 1200-unit MLPs (or convolutions) and large batches for many epochs, and \
@@ -131,16 +130,12 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
     md.push_str(&failures(
         pairs.iter().flat_map(|(_, v, t)| [v.as_ref(), t.as_ref()]),
     ));
-    let measured = checks
-        .iter()
-        .map(|c| format!("{}: {} ({}/{})", c.what, c.detail, c.seeds_holding, c.seeds))
-        .collect::<Vec<_>>()
-        .join("; ");
     Ok(Section {
         markdown: md,
-        summary: format!(
-            "| (b) | β-TCVAE's MIG above and reconstruction below β-VAE's at each β | {measured} | {} |",
-            verdict(holds)
+        summary: summary_row(
+            Claim::B,
+            "β-TCVAE's MIG above and reconstruction below β-VAE's at each β",
+            &checks,
         ),
     })
 }

@@ -7,9 +7,9 @@ use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
 use super::table::{
-    all_hold, checks_list, interpolate, mean, pm, seeds_text, verdict, Align, Check, Table,
+    figure_and_checks, interpolate, mean, pm, seeds_text, summary_row, Align, Check, Table,
 };
-use super::{a, failures, file_name, Claim, Ctx, Section};
+use super::{a, failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries, XySeries};
 use crate::objective::TermName;
 
@@ -140,7 +140,6 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
             |a, b| a < b,
         ));
     }
-    let holds = all_hold(&checks);
     let xy =
         |arms: &[Rc<ArmResults>], label: &str, weight: &dyn Fn(&ArmResults) -> String| XySeries {
             label: label.into(),
@@ -212,13 +211,13 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
             None,
         )
     })?;
-    let _ = writeln!(
-        md,
-        "\n![Score against reconstruction, and TC against γ](results/{})\n",
-        file_name(&png)
+    figure_and_checks(
+        &mut md,
+        Claim::C,
+        "Score against reconstruction, and TC against γ",
+        &png,
+        &checks,
     );
-    let _ = writeln!(md, "Claim (c): {}.\n", verdict(holds));
-    md.push_str(&checks_list(&checks));
     md.push_str(
         "\nHow this differs from Kim & Mnih (2018): they train convolutional networks on all \
          737,280 images for 3·10⁵ steps at lr 10⁻⁴ with a 6 × 1000 discriminator and report a \
@@ -229,16 +228,8 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
          posteriors (the aggregate posterior is estimated from those points only).\n",
     );
     md.push_str(&failures(vaes.iter().chain(&fvaes).map(|r| r.as_ref())));
-    let measured = checks
-        .iter()
-        .map(|c| format!("{}: {} ({}/{})", c.what, c.detail, c.seeds_holding, c.seeds))
-        .collect::<Vec<_>>()
-        .join("; ");
     Ok(Section {
         markdown: md,
-        summary: format!(
-            "| (c) | FactorVAE's score above β-VAE's at matched reconstruction; discriminator TC < whole-set TC; TC falls with γ | {measured} | {} |",
-            verdict(holds)
-        ),
+        summary: summary_row(Claim::C, "FactorVAE's score above β-VAE's at matched reconstruction; discriminator TC < whole-set TC; TC falls with γ", &checks),
     })
 }

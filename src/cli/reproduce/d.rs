@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
-use super::table::{all_hold, checks_list, mean, pm, seeds_text, verdict, Align, Check, Table};
-use super::{failures, file_name, Claim, Ctx, Section};
+use super::table::{figure_and_checks, mean, pm, seeds_text, summary_row, Align, Check, Table};
+use super::{failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries};
 use crate::objective::priors::Prior;
 use crate::objective::TermName;
@@ -126,7 +126,6 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
             |a, b| a < b,
         ),
     ];
-    let holds = all_hold(&checks);
     let circles: Vec<(f64, f64, f64)> = match &prior {
         Prior::Mixture { means, std } => means
             .iter()
@@ -183,28 +182,20 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
             None,
         )
     })?;
-    let _ = writeln!(
-        md,
-        "\n![q(z) of both objectives, and occupancy against β](results/{})\n",
-        file_name(&png)
+    figure_and_checks(
+        &mut md,
+        Claim::D,
+        "q(z) of both objectives, and occupancy against β",
+        &png,
+        &checks,
     );
-    let _ = writeln!(md, "Claim (d): {}.\n", verdict(holds));
-    md.push_str(&checks_list(&checks));
     md.push_str(D_NOTES);
     md.push_str(&failures(
         std::iter::once(alpha_run.as_ref()).chain(sweep.iter().map(|r| r.as_ref())),
     ));
-    let measured = checks
-        .iter()
-        .map(|c| format!("{}: {} ({}/{})", c.what, c.detail, c.seeds_holding, c.seeds))
-        .collect::<Vec<_>>()
-        .join("; ");
     Ok(Section {
         markdown: md,
-        summary: format!(
-            "| (d) | pinwheel, mixture prior: occupancy entropy ≥ 1.3 for (β = 0, α = 1), ≤ 1.0 for (β = 1, α = 0), falling as β rises at α = 0 | {measured} | {} |",
-            verdict(holds)
-        ),
+        summary: summary_row(Claim::D, "pinwheel, mixture prior: occupancy entropy ≥ 1.3 for (β = 0, α = 1), ≤ 1.0 for (β = 1, α = 0), falling as β rises at α = 0", &checks),
     })
 }
 

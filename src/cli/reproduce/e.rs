@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
-use super::table::{all_hold, checks_list, pm, seeds_text, verdict, Align, Check, Table};
-use super::{a, failures, file_name, Claim, Ctx, Section};
+use super::table::{figure_and_checks, pm, seeds_text, summary_row, Align, Check, Table};
+use super::{a, failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries};
 use crate::objective::priors::Prior;
 use crate::objective::TermName;
@@ -128,7 +128,6 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
             ));
         }
     }
-    let holds = all_hold(&checks);
     let series = |key: &str| -> Vec<SeedSeries> {
         priors
             .iter()
@@ -162,13 +161,13 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
             None,
         )
     })?;
-    let _ = writeln!(
-        md,
-        "\n![Scores against β per prior](results/{})\n",
-        file_name(&png)
+    figure_and_checks(
+        &mut md,
+        Claim::E,
+        "Scores against β per prior",
+        &png,
+        &checks,
     );
-    let _ = writeln!(md, "Claim (e): {}.\n", verdict(holds));
-    md.push_str(&checks_list(&checks));
     let _ = writeln!(
         md,
         "\nHow this differs from the reference (`independance.sh`: dSprites, 10 latents, \
@@ -182,16 +181,8 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
          latents."
     );
     md.push_str(&failures(rows.iter().flatten().map(|r| r.as_ref())));
-    let measured = checks
-        .iter()
-        .map(|c| format!("{}: {} ({}/{})", c.what, c.detail, c.seeds_holding, c.seeds))
-        .collect::<Vec<_>>()
-        .join("; ");
     Ok(Section {
         markdown: md,
-        summary: format!(
-            "| (e) | anisotropic and Student-t priors score above the isotropic one at the same β; the score falls with β | {measured} | {} |",
-            verdict(holds)
-        ),
+        summary: summary_row(Claim::E, "anisotropic and Student-t priors score above the isotropic one at the same β; the score falls with β", &checks),
     })
 }

@@ -2,6 +2,9 @@
 
 use std::fmt::Write as _;
 
+use std::path::Path;
+
+use super::{file_name, Claim};
 use crate::cli::plot::mean_std;
 
 /// Column alignment.
@@ -205,6 +208,33 @@ impl Check {
 /// The checks of a claim as a Markdown list.
 pub fn checks_list(checks: &[Check]) -> String {
     checks.iter().map(|c| format!("- {}\n", c.line())).collect()
+}
+
+/// The end of a claim's section: its figure, its verdict and its checks as a list.
+pub fn figure_and_checks(md: &mut String, claim: Claim, alt: &str, png: &Path, checks: &[Check]) {
+    let _ = writeln!(md, "\n![{alt}](results/{})\n", file_name(png));
+    let _ = writeln!(
+        md,
+        "Claim ({}): {}.\n",
+        claim.key(),
+        verdict(all_hold(checks))
+    );
+    md.push_str(&checks_list(checks));
+}
+
+/// The claim's row of the summary table: what it tests, each check's measurement with the
+/// seeds it held in, and the verdict.
+pub fn summary_row(claim: Claim, test: &str, checks: &[Check]) -> String {
+    let measured = checks
+        .iter()
+        .map(|c| format!("{}: {} ({}/{})", c.what, c.detail, c.seeds_holding, c.seeds))
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!(
+        "| ({}) | {test} | {measured} | {} |",
+        claim.key(),
+        verdict(all_hold(checks))
+    )
 }
 
 /// Whether every check holds.
