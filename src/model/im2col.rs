@@ -186,31 +186,35 @@ mod tests {
         x[((b * g.h + y as usize) * g.w + xx as usize) * g.c + c]
     }
 
+    /// (image, kernel, padding) of the stride-2 convolutions the tests check: a padded
+    /// case and an unpadded one.
+    const CASES: [(Image, usize, usize); 2] = [
+        (
+            Image {
+                batch: 2,
+                h: 6,
+                w: 4,
+                c: 3,
+            },
+            4,
+            1,
+        ),
+        (
+            Image {
+                batch: 1,
+                h: 4,
+                w: 6,
+                c: 2,
+            },
+            2,
+            0,
+        ),
+    ];
+
     #[test]
     fn im2col_reads_every_window_pixel() {
         let mut rng = Rng::new(1);
-        for (g, k, pad) in [
-            (
-                Image {
-                    batch: 2,
-                    h: 6,
-                    w: 4,
-                    c: 3,
-                },
-                4,
-                1,
-            ),
-            (
-                Image {
-                    batch: 1,
-                    h: 4,
-                    w: 6,
-                    c: 2,
-                },
-                2,
-                0,
-            ),
-        ] {
+        for (g, k, pad) in CASES {
             let x = random(g.batch * g.len(), &mut rng);
             let cols = im2col(&x, g, k, pad);
             let (ho, wo) = g.conv_out(k, pad);
@@ -239,28 +243,7 @@ mod tests {
     #[test]
     fn col2im_is_the_adjoint_of_im2col() {
         let mut rng = Rng::new(3);
-        for (g, k, pad) in [
-            (
-                Image {
-                    batch: 2,
-                    h: 6,
-                    w: 4,
-                    c: 3,
-                },
-                4,
-                1,
-            ),
-            (
-                Image {
-                    batch: 1,
-                    h: 4,
-                    w: 6,
-                    c: 2,
-                },
-                2,
-                0,
-            ),
-        ] {
+        for (g, k, pad) in CASES {
             // ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ for any x, y.
             let x = random(g.batch * g.len(), &mut rng);
             let cols = im2col(&x, g, k, pad);
