@@ -6,6 +6,17 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_disentangle-lab"))
 }
 
+/// Runs `disentangle-lab metrics mig --codes CODES --factors FACTORS`.
+fn metrics_mig(codes: &std::path::Path, factors: &std::path::Path) -> std::process::Output {
+    bin()
+        .args(["metrics", "mig", "--codes"])
+        .arg(codes)
+        .arg("--factors")
+        .arg(factors)
+        .output()
+        .unwrap()
+}
+
 /// Runs `disentangle-lab train ARGS --out DIR/name`, asserts success, returns the run's JSON.
 fn train_json(args: &[&str], name: &str) -> serde_json::Value {
     let out = temp(name);
@@ -163,13 +174,7 @@ fn exported_codes_reproduce_the_runs_mig_without_the_constant_factor() {
     let used = protocol(&run, "mig_dlib");
     assert!(used.contains("scale") && !used.contains("shape"), "{used}");
     assert!(protocol(&run, "factor_vae_score").contains("pos y"));
-    let out = bin()
-        .args(["metrics", "mig", "--codes"])
-        .arg(dir.join("means.npy"))
-        .arg("--factors")
-        .arg(dir.join("factors.npy"))
-        .output()
-        .unwrap();
+    let out = metrics_mig(&dir.join("means.npy"), &dir.join("factors.npy"));
     assert!(
         out.status.success(),
         "{}",
@@ -198,13 +203,7 @@ fn a_metric_on_factors_that_never_change_says_so() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("codes.csv"), "0.1,0.2\n0.3,0.4\n0.5,0.9\n").unwrap();
     std::fs::write(dir.join("factors.csv"), "1,0\n1,0\n1,0\n").unwrap();
-    let out = bin()
-        .args(["metrics", "mig", "--codes"])
-        .arg(dir.join("codes.csv"))
-        .arg("--factors")
-        .arg(dir.join("factors.csv"))
-        .output()
-        .unwrap();
+    let out = metrics_mig(&dir.join("codes.csv"), &dir.join("factors.csv"));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no factor takes more than one value"), "{err}");

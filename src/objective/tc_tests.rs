@@ -70,8 +70,7 @@ fn golden_tc_batch(device: &Device) -> (Encoded, serde_json::Value) {
 #[test]
 fn golden_minibatch_tc_mws_and_mss() {
     let device = Device::flex();
-    let (enc, expected) = golden_tc_batch(&device);
-    let exp = &expected;
+    let (enc, exp) = golden_tc_batch(&device);
     let n = exp["dataset_size"].as_u64().unwrap() as usize;
     for (est, key) in [(Estimator::Mws, "mws"), (Estimator::Mss, "mss")] {
         let e = &exp[key];
@@ -255,8 +254,7 @@ fn host_kernel_matches_the_tensor_path_in_values_and_gradients() {
 #[test]
 fn golden_minibatch_tc_by_the_host_kernel() {
     let device = Device::flex();
-    let (enc, expected) = golden_tc_batch(&device);
-    let exp = &expected;
+    let (enc, exp) = golden_tc_batch(&device);
     let n = exp["dataset_size"].as_u64().unwrap() as usize;
     for (est, key) in [(Estimator::Mws, "mws"), (Estimator::Mss, "mss")] {
         let e = &exp[key];
