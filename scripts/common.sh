@@ -32,8 +32,8 @@ cache_has_burn() {
 # The expected time of a release wasm build.
 wasm_build_estimate() {
   if cache_has_burn wasm32-unknown-unknown/release; then
-    echo "warm cache: ≈ 3–5 min, mostly wasm-opt on the worker"
+    echo "warm cache: ≈ 4–6 min, mostly wasm-opt on the two workers"
   else
-    echo "cold cache: ≈ 30 min on 2 cores, once per machine; later ≈ 3–5 min"
+    echo "cold cache: ≈ 40 min on 2 cores (burn is built twice: the CPU worker and the WebGPU one), once per machine; later ≈ 4–6 min"
   fi
 }

@@ -25,9 +25,10 @@ step "cargo clippy (native, all targets; $NATIVE_ESTIMATE)"
 cargo clippy --all-targets --locked -- -D warnings
 step_done
 
-step "cargo clippy (wasm32: page and worker; the page alone, as built, without burn)"
-cargo clippy --target wasm32-unknown-unknown --bins --locked -- -D warnings
+step "cargo clippy (wasm32: the page and both workers, each with the features index.html builds it with)"
 cargo clippy --target wasm32-unknown-unknown --no-default-features --bin app --locked -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --no-default-features --features ndarray --bin worker --locked -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --no-default-features --features wgpu --bin worker_gpu --locked -- -D warnings
 step_done
 
 # Release profile: burn is unusably slow unoptimised, and the host-side build scripts and

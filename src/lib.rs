@@ -18,11 +18,13 @@ pub mod settings;
 pub mod train;
 pub mod ui;
 
-#[cfg(all(feature = "train", not(target_arch = "wasm32")))]
+#[cfg(all(feature = "ndarray", feature = "wgpu", not(target_arch = "wasm32")))]
 pub mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native_alloc;
 
+#[cfg(target_arch = "wasm32")]
+pub mod adapter;
 #[cfg(target_arch = "wasm32")]
 pub mod app;
 #[cfg(all(feature = "train", target_arch = "wasm32"))]

@@ -70,6 +70,29 @@ pub struct BackendReport {
     pub adapter: Option<AdapterInfo>,
     /// A plain-language note: software adapter, fallback reason, …
     pub notice: Option<String>,
+    /// What *Auto* timed before choosing: (backend, training steps/s) on the current model;
+    /// empty when the backend was chosen by hand or there was nothing to compare.
+    #[serde(default)]
+    pub measured: Vec<(BackendChoice, f64)>,
+}
+
+impl BackendReport {
+    /// What *Auto* measured, for the header: "Auto measured CPU (Flex) 615, CPU (NdArray)
+    /// 332 steps/s"; `None` when it measured nothing.
+    pub fn measured_text(&self) -> Option<String> {
+        if self.measured.is_empty() {
+            return None;
+        }
+        let figures: Vec<String> = self
+            .measured
+            .iter()
+            .map(|(c, rate)| {
+                let digits = if *rate < 10.0 { 1 } else { 0 };
+                format!("{} {rate:.digits$}", c.label())
+            })
+            .collect();
+        Some(format!("Auto measured {} steps/s", figures.join(", ")))
+    }
 }
 
 /// One benchmark figure.
@@ -148,6 +171,28 @@ pub enum FromWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_says_what_auto_measured() {
+        let mut r = BackendReport {
+            choice: BackendChoice::Flex,
+            adapter: None,
+            notice: None,
+            measured: vec![],
+        };
+        assert_eq!(r.measured_text(), None);
+        r.measured = vec![(BackendChoice::Flex, 615.4), (BackendChoice::Ndarray, 2.24)];
+        assert_eq!(
+            r.measured_text().unwrap(),
+            "Auto measured CPU (Flex) 615, CPU (NdArray) 2.2 steps/s"
+        );
+        // Reports of older workers (no `measured`) still decode.
+        let old = r#"{"choice":"flex","adapter":null,"notice":null}"#;
+        assert!(serde_json::from_str::<BackendReport>(old)
+            .unwrap()
+            .measured
+            .is_empty());
+    }
 
     #[test]
     fn messages_round_trip_through_json() {

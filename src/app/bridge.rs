@@ -10,6 +10,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::protocol::{FromWorker, ToWorker};
+use crate::settings::BackendPref;
+use crate::ui::worker_kind::WorkerKind;
 
 /// Minimum time between two applications of worker messages to the page state.
 pub const APPLY_EVERY_MS: u32 = 200;
@@ -18,9 +20,25 @@ pub const APPLY_EVERY_MS: u32 = 200;
 /// (shader compilation) takes seconds, not this long.
 pub const HANG_MS: f64 = 30_000.0;
 
+thread_local! {
+    /// Whether the browser has a hardware WebGPU adapter, asked once before the page starts.
+    static HARDWARE_ADAPTER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Records the page's adapter probe (see [`crate::app::start`]).
+pub fn note_hardware_adapter(yes: bool) {
+    HARDWARE_ADAPTER.with(|h| h.set(yes));
+}
+
+/// The worker build that serves `pref` in this browser.
+pub fn kind_for(pref: BackendPref) -> WorkerKind {
+    WorkerKind::for_backend(pref, HARDWARE_ADAPTER.with(Cell::get))
+}
+
 /// A running worker; dropping it terminates the worker.
 pub struct Bridge {
     worker: Worker,
+    kind: WorkerKind,
     /// Commands waiting for the worker's `Ready` (it drops messages that arrive before its
     /// wasm has started); `None` once it is ready.
     outbox: Rc<RefCell<Option<Vec<String>>>>,
@@ -34,10 +52,15 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// Starts `worker_loader.js` (emitted by Trunk next to the page); `deliver` receives the
-    /// batched messages. The URL is relative, so the page also works under a sub-path.
-    pub fn spawn(deliver: impl Fn(Vec<FromWorker>) + 'static) -> Result<Self, String> {
-        let worker = Worker::new("./worker_loader.js")
+    /// Starts the worker that serves backend `pref` (its loader, emitted by Trunk next to the
+    /// page); `deliver` receives the batched messages. The URL is relative, so the page also
+    /// works under a sub-path.
+    pub fn spawn(
+        pref: BackendPref,
+        deliver: impl Fn(Vec<FromWorker>) + 'static,
+    ) -> Result<Self, String> {
+        let kind = kind_for(pref);
+        let worker = Worker::new(kind.loader())
             .map_err(|e| format!("cannot start the training worker: {e:?}"))?;
         let buffer: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
         let outbox: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
@@ -99,6 +122,7 @@ impl Bridge {
         });
         Ok(Self {
             worker,
+            kind,
             outbox,
             expecting,
             last_heard,
@@ -106,6 +130,11 @@ impl Bridge {
             _onerror: onerror,
             _flush: flush,
         })
+    }
+
+    /// Whether this worker can run backend `pref` (else the page starts the other build).
+    pub fn serves(&self, pref: BackendPref) -> bool {
+        kind_for(pref) == self.kind
     }
 
     /// Whether the worker should be heard from regularly from now on; turning it on starts

@@ -6,7 +6,8 @@
 //! same weights, detached), so z still receives ∂TC/∂z while D's parameters get nothing (a
 //! `no_grad()` clone was tried first: on burn 0.22 it also switched off the original's
 //! gradients when the parameters were still lazily uninitialised); the discriminator loss detaches both batches of z, so the VAE gets nothing.
-//! Train them with two optimisers (VAE Adam lr 1e-4 (0.9, 0.999); D Adam lr 1e-4 (0.5, 0.9)).
+//! Train them with two optimisers (VAE Adam lr 1e-4 (0.9, 0.999); D Adam lr 1e-4 (0.5, 0.9));
+//! the trainer gives D the VAE's current rate, the paper's 1:1 ratio.
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;

@@ -30,9 +30,6 @@ const FACTOR_VAE_TERMS: &[TermName] = &[
     TermName::DiscAccuracy,
 ];
 
-/// FactorVAE's discriminator learning rate and Adam betas (Kim & Mnih 2018).
-const DISC_LR: f64 = 1e-4;
-
 /// Why training stopped.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TrainError {
@@ -289,12 +286,13 @@ impl Trainer {
         // Keep only the gradients of the model's parameters (not the discriminator's).
         let grads = GradientsParams::from_grads(grads, &model);
         // Optimiser update with the current (possibly just changed or scheduled) learning rate.
-        let model = self
-            .optim
-            .step(self.schedule.lr(self.config.lr), model, grads);
+        let lr = self.schedule.lr(self.config.lr);
+        let model = self.optim.step(lr, model, grads);
         let row = match self.critic.take() {
             Some(critic) => {
-                let (critic, disc_row) = self.critic_step(critic, &model, enc.z);
+                // Kim & Mnih train both parts at the same rate (Adam, 10⁻⁴ each): the
+                // discriminator follows the VAE's rate, so a faster VAE does not outrun it.
+                let (critic, disc_row) = self.critic_step(critic, &model, enc.z, lr);
                 self.critic = Some(critic);
                 Tensor::cat(vec![obj.terms, disc_row], 1)
             }
@@ -354,6 +352,7 @@ impl Trainer {
         mut critic: Critic,
         model: &TrainModel,
         z: Tensor<2>,
+        lr: f64,
     ) -> (Critic, Tensor<2>) {
         let other = self
             .data
@@ -362,7 +361,7 @@ impl Trainer {
         let z_other = model.vae.sample_latent(other.x_enc).detach();
         let obj = factor_vae::discriminator_loss(&critic.disc, z, z_other, &mut self.rng);
         let grads = GradientsParams::from_grads(obj.loss.backward(), &critic.disc);
-        critic.disc = critic.optim.step(DISC_LR, critic.disc, grads);
+        critic.disc = critic.optim.step(lr, critic.disc, grads);
         (critic, obj.terms)
     }
 

@@ -4,3 +4,4 @@
 
 pub mod edit;
 pub mod state;
+pub mod worker_kind;

@@ -9,7 +9,7 @@ use crate::settings::compare::CompareOverrides;
 use crate::settings::lessons::Lesson;
 use crate::settings::link::{self, default_view};
 use crate::settings::text;
-use crate::settings::{BackendChoice, BackendPref, DatasetKind};
+use crate::settings::BackendPref;
 use crate::train::metric_report::{MetricProgress, MetricReport, MetricRequest};
 use crate::train::preview::Preview;
 use crate::train::traversal::Traversal;
@@ -291,13 +291,11 @@ impl UiState {
             .then(|| c.bytes.clone())
     }
 
-    /// The backend a restarted worker uses after a crash: the faster CPU backend for the
-    /// data set (a crash on WebGPU is most likely a lost device).
+    /// The backend a restarted worker uses after a crash: Flex, the CPU backend in every
+    /// worker and the faster one in the page (gemm's SIMD128 kernels; a crash on WebGPU is
+    /// most likely a lost device, so *Auto* is not trusted to measure again).
     pub fn crash_backend(&self) -> BackendPref {
-        BackendPref::exactly(match self.config.dataset {
-            DatasetKind::Dsprites => BackendChoice::Flex,
-            _ => BackendChoice::Ndarray,
-        })
+        BackendPref::Flex
     }
 
     /// Forgets the run's curves, samples and metrics (a reset), B's included.

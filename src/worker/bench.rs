@@ -40,10 +40,19 @@ pub async fn run(now_ms: fn() -> f64, adapter: Option<AdapterInfo>, emit: impl F
         "images/s",
     ));
 
-    let mut backends = vec![BackendChoice::Ndarray, BackendChoice::Flex];
-    if adapter.is_some() {
-        backends.push(BackendChoice::Wgpu);
-    }
+    // This worker's backends (the CPU worker has no WebGPU, the WebGPU worker no NdArray).
+    let backends = [
+        BackendChoice::Ndarray,
+        BackendChoice::Flex,
+        BackendChoice::Wgpu,
+    ]
+    .into_iter()
+    .filter(|&b| backend::built_in(b) && (b != BackendChoice::Wgpu || adapter.is_some()));
+    let full_grid = if backend::built_in(BackendChoice::Ndarray) {
+        BackendChoice::Ndarray
+    } else {
+        BackendChoice::Flex
+    };
     for b in backends {
         let Ok(device) = backend::device_for(b).await else {
             emit(line(
@@ -58,9 +67,9 @@ pub async fn run(now_ms: fn() -> f64, adapter: Option<AdapterInfo>, emit: impl F
                 if model == ModelKind::Ivae && dataset != DatasetKind::Ivae {
                     continue;
                 }
-                // The full grid on the faster CPU backend; two representative pairs elsewhere.
+                // The full grid on one CPU backend; two representative pairs elsewhere.
                 let representative = model == ModelKind::BetaVae && dataset != DatasetKind::Ivae;
-                if b != BackendChoice::Ndarray && !representative {
+                if b != full_grid && !representative {
                     continue;
                 }
                 let mut config = TrainConfig {
@@ -82,13 +91,13 @@ pub async fn run(now_ms: fn() -> f64, adapter: Option<AdapterInfo>, emit: impl F
                 let simd = gemm_common::get_wasm_simd128();
                 if b == BackendChoice::Flex && simd {
                     gemm_common::set_wasm_simd128(false);
-                    let plain = time_steps(config.clone(), &device, now_ms).await;
+                    let plain = time_steps(config.clone(), &device, now_ms, SECONDS).await;
                     gemm_common::set_wasm_simd128(true);
                     if let Ok(rate) = plain {
                         emit(line(format!("{what}, SIMD128 off"), rate, "steps/s"));
                     }
                 }
-                match time_steps(config, &device, now_ms).await {
+                match time_steps(config, &device, now_ms, SECONDS).await {
                     Ok(rate) => emit(line(
                         if b == BackendChoice::Flex && simd {
                             format!("{what}, SIMD128 on")
@@ -105,10 +114,14 @@ pub async fn run(now_ms: fn() -> f64, adapter: Option<AdapterInfo>, emit: impl F
     }
 }
 
-async fn time_steps(
+/// Steps per second of `config` on `device`, timed for `seconds` after a warm-up of three
+/// steps and a readback (WebGPU compiles its kernels then), reading back every 5 steps as
+/// training does.
+pub async fn time_steps(
     config: TrainConfig,
     device: &burn::prelude::Device,
     now_ms: fn() -> f64,
+    seconds: f64,
 ) -> Result<f64, String> {
     let mut t = Trainer::new(config, device)?;
     for _ in 0..3 {
@@ -117,7 +130,7 @@ async fn time_steps(
     t.snapshot(0).await.map_err(|e| e.to_string())?;
     let start = now_ms();
     let mut steps = 0u32;
-    while (now_ms() - start) / 1000.0 < SECONDS {
+    while (now_ms() - start) / 1000.0 < seconds {
         for _ in 0..5 {
             t.step();
         }

@@ -6,7 +6,6 @@
 //! it says between steps, trains for a short time slice, reads back a snapshot
 //! (asynchronously) and yields to the event loop.
 
-mod adapter;
 mod bench;
 mod export;
 
@@ -17,8 +16,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::adapter;
 use crate::protocol::{BackendReport, FromWorker, ToWorker};
-use crate::settings::{BackendPref, DatasetKind, TrainConfig};
+use crate::settings::{BackendPref, TrainConfig};
 use crate::train::control::{Applied, Control};
 use crate::train::metric_schedule::MetricScheduler;
 use crate::train::{backend, BackendChoice, Trainer};
@@ -119,54 +119,69 @@ fn drain_inbox(inbox: &Inbox, control: &mut Control) {
     }
 }
 
-/// The faster CPU backend for a data set, measured in Chromium with the in-page benchmark:
-/// NdArray for the MLPs (≈ 470 vs 390 steps/s on the pinwheel), Flex for dSprites'
-/// convolutions (≈ 1.9 vs 0.3 steps/s).
-fn preferred_cpu(dataset: DatasetKind) -> BackendChoice {
-    match dataset {
-        DatasetKind::Dsprites => BackendChoice::Flex,
-        _ => BackendChoice::Ndarray,
-    }
-}
+/// Seconds of training *Auto* times on each backend it may choose (after a warm-up).
+const PROBE_SECONDS: f64 = 0.4;
 
-/// Resolves the requested backend to a device, falling back to CPU with a notice.
+/// Resolves the requested backend to a device, falling back to the CPU with a notice. *Auto*
+/// times a few steps of `config` on each backend this worker carries (WebGPU only on a
+/// hardware adapter) and takes the fastest; the report says what it measured.
 async fn open_backend(
     pref: BackendPref,
-    dataset: DatasetKind,
+    config: &TrainConfig,
 ) -> (BackendChoice, burn::prelude::Device, BackendReport) {
     let adapter = adapter::probe().await;
-    let software = adapter.as_ref().is_some_and(|a| a.is_fallback);
-    let cpu = preferred_cpu(dataset);
-    let (wanted, mut notice) = match (pref.fixed(), &adapter) {
-        (Some(c), _) => (c, None),
-        (None, Some(_)) if !software => (BackendChoice::Wgpu, None),
-        (None, Some(_)) => (
-            cpu,
-            Some("The WebGPU adapter is a software one (no GPU): the CPU backend is faster here, so it is used. You can switch to WebGPU.".to_string()),
-        ),
-        (None, None) => (cpu, Some("This browser offers no WebGPU adapter: training runs on the CPU.".to_string())),
+    let hardware = adapter.as_ref().is_some_and(|a| !a.is_fallback);
+    let mut measured = Vec::new();
+    let (wanted, mut notice) = match pref.fixed() {
+        Some(c) => (c, None),
+        None => {
+            let candidates = backend::auto_candidates(hardware);
+            if candidates.len() > 1 {
+                for &c in &candidates {
+                    let Ok(device) = backend::device_for(c).await else {
+                        continue;
+                    };
+                    match bench::time_steps(config.clone(), &device, now_ms, PROBE_SECONDS).await {
+                        Ok(rate) => measured.push((c, rate)),
+                        Err(e) => post(&FromWorker::Error(format!(
+                            "Auto could not time {}: {e}",
+                            c.label()
+                        ))),
+                    }
+                }
+            }
+            let chosen = backend::fastest(&measured).unwrap_or(candidates[0]);
+            let why = match &adapter {
+                Some(a) if a.is_fallback => Some("The WebGPU adapter is a software one (no GPU), far slower than the CPU: it was not tried. You can still choose WebGPU."),
+                None => Some("This browser offers no WebGPU adapter: training runs on the CPU."),
+                Some(_) => None,
+            };
+            (chosen, why.map(str::to_string))
+        }
     };
     if wanted == BackendChoice::Wgpu && adapter.is_none() {
         notice = Some("WebGPU was asked for, but this browser offers no adapter: training runs on the CPU instead.".into());
     } else {
         match backend::device_for(wanted).await {
             Ok(device) => {
-                if wanted == BackendChoice::Wgpu && software {
+                if wanted == BackendChoice::Wgpu && software(&adapter) {
                     notice = Some("WebGPU runs on a software adapter (no GPU): expect it to be much slower than the CPU backend.".into());
                 }
                 let report = BackendReport {
                     choice: wanted,
                     adapter,
                     notice,
+                    measured,
                 };
                 return (wanted, device, report);
             }
             Err(e) => notice = Some(format!("{e}; training runs on the CPU instead.")),
         }
     }
+    let cpu = BackendChoice::Flex;
     let device = backend::device_for(cpu)
         .await
-        .expect("CPU backends always start");
+        .expect("Flex is in every build");
     (
         cpu,
         device,
@@ -174,8 +189,13 @@ async fn open_backend(
             choice: cpu,
             adapter,
             notice,
+            measured,
         },
     )
+}
+
+fn software(adapter: &Option<crate::protocol::AdapterInfo>) -> bool {
+    adapter.as_ref().is_some_and(|a| a.is_fallback)
 }
 
 /// The worker's life: apply commands, train a slice, report, yield.
@@ -189,7 +209,8 @@ async fn run_loop(inbox: Inbox) {
     let mut last_traversal = f64::NEG_INFINITY;
     let mut kl_per_latent: Vec<f32> = Vec::new();
     let mut pref = None;
-    let mut choice = None;
+    // What *Auto* last measured its choice on (train::backend::speed_key).
+    let mut probed_for = String::new();
     let mut measures = MetricScheduler::default();
     let mut shown_running = false;
     // (time, step) of the last checkpoint sent to the page.
@@ -202,21 +223,18 @@ async fn run_loop(inbox: Inbox) {
             measures.ask(r);
         }
         let mut req = control.backend.take();
-        // Under Auto, a new data set may want the other CPU backend.
-        let next_dataset = control
-            .config
-            .as_ref()
-            .map_or(config.dataset, |c| c.dataset);
+        // Under Auto, a new network or data set is measured afresh.
+        let next = control.config.as_ref().unwrap_or(&config).clone();
         if req.is_none()
             && pref == Some(BackendPref::Auto)
-            && choice.is_some_and(|c: BackendChoice| c.is_cpu() && c != preferred_cpu(next_dataset))
+            && backend::speed_key(&next) != probed_for
         {
             req = Some(BackendPref::Auto);
         }
         if let Some(req) = req {
             pref = Some(req);
-            let (chosen, d, report) = open_backend(req, next_dataset).await;
-            choice = Some(chosen);
+            probed_for = backend::speed_key(&next);
+            let (chosen, d, report) = open_backend(req, &next).await;
             on_gpu = !chosen.is_cpu();
             post(&FromWorker::Backend(report));
             device = Some(d);

@@ -58,7 +58,7 @@ test('a failing GPU device: the worker is restarted on the CPU with a notice, an
     const worker = page.workers()[0];
     assert.ok(worker, 'the training worker is visible to the test');
     await worker.evaluate(() => self.onmessage({ data: JSON.stringify({ SimulateFailure: 'GPU device lost (simulated by the test)' }) }));
-    await page.waitForSelector('#backend-badge[data-backend="ndarray"]', { timeout: 60_000 });
+    await page.waitForSelector('#backend-badge[data-backend="flex"]', { timeout: 60_000 });
     const message = await page.textContent('#error');
     assert.match(message, /GPU device was lost/);
     assert.match(message, /restarted on the CPU/);

@@ -47,11 +47,17 @@ fn input_value(e: &Event) -> String {
 
 /// Sends a checked change to the worker and records it in the page state.
 pub fn commit(state: &UseReducerHandle<UiState>, commands: &Commands, change: Change) {
-    state.dispatch(Action::SetConfig(Box::new(change.config)));
+    state.dispatch(Action::SetConfig(Box::new(change.config.clone())));
     if change.reset {
         state.dispatch(Action::ClearRun);
     }
-    commands.send(change.command);
+    match change.command {
+        // WebGPU and the CPU backends live in different workers (ui::worker_kind).
+        ToWorker::SetBackend(pref) if !commands.serves(pref) => {
+            super::switch_workers(state, commands, &change.config);
+        }
+        command => commands.send(command),
+    }
 }
 
 /// A callback that edits setting `key` from the control's text.

@@ -98,6 +98,47 @@ impl Commands {
     pub fn stop_b(&self) {
         self.b.borrow_mut().take();
     }
+
+    /// Whether run A's worker can run backend `pref` (no worker: nothing to switch).
+    pub fn serves(&self, pref: BackendPref) -> bool {
+        self.a.borrow().as_ref().is_none_or(|a| a.serves(pref))
+    }
+}
+
+/// Moves runs A and B to fresh workers of the build `config.backend` needs (the CPU one, or
+/// the one with WebGPU), starting from step 0 as a backend change does within a worker.
+pub fn switch_workers(
+    state: &UseReducerHandle<UiState>,
+    commands: &Commands,
+    config: &TrainConfig,
+) {
+    let pref = config.backend;
+    match Bridge::spawn(pref, deliver_a(state.dispatcher())) {
+        Ok(a) => {
+            a.send(&ToWorker::SetBackend(pref));
+            *commands.a.borrow_mut() = Some(a);
+        }
+        Err(e) => {
+            state.dispatch(Action::ShowError(e));
+            return;
+        }
+    }
+    let overrides = commands.b.borrow().as_ref().map(|(_, o)| *o);
+    if let Some(o) = overrides {
+        let d = state.dispatcher();
+        match Bridge::spawn(pref, move |msgs| d.dispatch(Action::WorkerB(msgs))) {
+            Ok(b) => commands.start_b(b, o, pref),
+            Err(e) => {
+                commands.stop_b();
+                state.dispatch(Action::SetCompare(None));
+                state.dispatch(Action::ShowError(e));
+            }
+        }
+    }
+    commands.send(ToWorker::Configure(Box::new(config.clone())));
+    if state.running {
+        commands.send(ToWorker::Run);
+    }
 }
 
 /// How many steps run A may lead run B before the page pauses A until B catches up.
@@ -179,7 +220,7 @@ pub fn app() -> Html {
         let compare = state.compare.as_ref().map(|b| b.overrides);
         let dispatcher_b = state.dispatcher();
         use_memo((), move |_| {
-            match Bridge::spawn(deliver_a(dispatcher)) {
+            match Bridge::spawn(request, deliver_a(dispatcher)) {
                 Ok(b) => {
                     b.send(&ToWorker::SetBackend(request));
                     let commands = Commands {
@@ -189,7 +230,8 @@ pub fn app() -> Html {
                     // A link with a comparison starts run B as well.
                     if let Some(o) = compare {
                         let d = dispatcher_b;
-                        match Bridge::spawn(move |msgs| d.dispatch(Action::WorkerB(msgs))) {
+                        match Bridge::spawn(request, move |msgs| d.dispatch(Action::WorkerB(msgs)))
+                        {
                             Ok(bridge) => commands.start_b(bridge, o, request),
                             Err(e) => web_sys::console::error_1(&e.into()),
                         }
@@ -221,7 +263,7 @@ pub fn app() -> Html {
                 ..state.config.clone()
             };
             let checkpoint = state.resumable_checkpoint();
-            match Bridge::spawn(deliver_a(state.dispatcher())) {
+            match Bridge::spawn(config.backend, deliver_a(state.dispatcher())) {
                 Ok(b) => {
                     state.dispatch(Action::SetConfig(Box::new(config.clone())));
                     if checkpoint.is_none() {

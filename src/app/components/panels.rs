@@ -47,6 +47,7 @@ pub fn backend_badge(props: &StateCommandProps) -> Html {
         })
     };
     let selected = state.config.backend;
+    let measured = state.backend.as_ref().and_then(|r| r.measured_text());
     let (running_on, adapter, notice) = match &state.backend {
         None => ("starting…".to_string(), String::new(), None),
         Some(r) => {
@@ -85,6 +86,9 @@ pub fn backend_badge(props: &StateCommandProps) -> Html {
             </select>
             </span>
             <span class="running-on">{"running on: "}<strong id="backend-name">{running_on}</strong></span>
+            if let Some(m) = measured {
+                <span class="measured" id="backend-measured">{m}</span>
+            }
             <span class="adapter" id="adapter-info">{adapter}</span>
             if let Some(n) = notice {
                 <span class="notice-inline" id="backend-notice">{n}</span>

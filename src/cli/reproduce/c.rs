@@ -41,7 +41,7 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
     let _ = writeln!(
         md,
         "Settings (lesson `factor-vae`): the dSprites defaults of (a) ({} steps); FactorVAE \
-         (ELBO + γ·TC, the discriminator a 3 × 256 LeakyReLU MLP trained by Adam at lr 10⁻⁴, \
+         (ELBO + γ·TC, the discriminator a 3 × 256 LeakyReLU MLP trained by Adam at the VAE's learning rate (both 10⁻⁴ in the paper, both 10⁻³ here), \
          β = (0.5, 0.9), as the paper's) for γ in {:?}; the β-VAE rows are (a)'s β sweep. \
          Reconstruction is averaged over the last {TAIL} steps; the discriminator's TC estimate \
          (mean logit difference) likewise. The \"true\" TC is the whole-set estimate of the \
@@ -222,7 +222,7 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
         "\nHow this differs from Kim & Mnih (2018): they train convolutional networks on all \
          737,280 images for 3·10⁵ steps at lr 10⁻⁴ with a 6 × 1000 discriminator and report a \
          best mean score ≈ 0.82 at γ = 40 against ≈ 0.73 for β-VAE at β = 4; here the 256-256 \
-         MLP for 1,000 steps at lr 10⁻³ (10⁻⁴ would barely move in that time) with a 3 × 256 \
+         MLP for 1,000 steps at lr 10⁻³ for both networks (10⁻⁴ would barely move in that time) with a 3 × 256 \
          discriminator. Their \"true\" TC is a minibatch estimate; ours is the same estimator \
          applied to 2,000 points of the measured set, which is biased low for narrow \
          posteriors (the aggregate posterior is estimated from those points only).\n",
