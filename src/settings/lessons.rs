@@ -99,7 +99,7 @@ pub const LESSONS: [Lesson; 6] = [
         id: "ivae",
         claim: 'f',
         title: "iVAE vs VAE: identifiable sources",
-        text: "Khemakhem et al. (2020) condition the prior on an observed segment label u, which makes the latents identifiable up to permutation and scaling. Run A is the iVAE with the reference's networks and ELBO weights, run B the reference's VAE (a β-VAE with β = 1/1000) on the same 2-D sources; compare their MCC (means) and the source scatter. Evidence (docs/results.md, 3 seeds of 20 epochs): the iVAE reaches MCC 0.894, as the reference's code does (about 0.89), but this VAE reaches 0.851 where the reference's scored about 0.75, so the gap the paper shows does not appear here. In the page on a 2-core CPU without a GPU, A and B train those 3,120 steps in about 35 s.",
+        text: "Khemakhem et al. (2020) condition the prior on an observed segment label u, which makes the latents identifiable up to permutation and scaling. Run A is the iVAE with the reference's networks and ELBO weights, run B the reference's VAE (a β-VAE with β = 1/1000) on the same 2-D sources; compare their MCC (means) and the source scatter. Evidence (docs/results.md, 3 seeds of 20 epochs): the iVAE reaches MCC 0.894, as the reference's code does on the same data (0.90), but this VAE reaches 0.851 where the reference's scored 0.76 on those data draws, so the 0.1 gap does not appear here. The VAE's MCC swings with the seed, in the reference's code too (0.66 to 0.91 over 15 runs): try a few seeds. In the page on a 2-core CPU without a GPU, A and B train those 3,120 steps in about 35 s.",
         link: "dataset=ivae&model=ivae&compare=beta-vae:b0.001",
         steps: 3120,
         highlight: &["model-select"],

@@ -372,8 +372,8 @@ pub fn bench_panel(props: &StateCommandProps) -> Html {
     let (lines, done) = &props.state.bench;
     html! {
         <footer class="bench">
-            <button id="bench-start" {onclick} title="Pauses training and times rendering and training on each backend (about a minute)">{"Measure speed"}</button>
-            <span class="help">{" Times dSprites rendering and training steps/s on each backend in this browser."}</span>
+            <button id="bench-start" {onclick} title="Pauses training and times rendering and training on each backend of the worker in use (about a minute)">{"Measure speed"}</button>
+            <span class="help">{" Times dSprites rendering and training steps/s in this browser, on the backends of the worker in use: NdArray and Flex, or WebGPU and Flex once WebGPU is chosen."}</span>
             if !lines.is_empty() || *done {
                 <pre id="bench-report" data-done={done.to_string()}>
                     { for lines.iter().map(|l| format!("{:<58} {:>10.1} {}\n", l.what, l.value, l.unit)) }

@@ -172,7 +172,18 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
          the one-sample Monte Carlo estimate, ours the analytic KL. The issue's run of the \
          reference on this shape of data (one data draw whose x alone scores 0.63) measured \
          MCC on posterior means of 0.85–0.93 (mean ≈ 0.89) for the iVAE after 20 epochs and \
-         0.63–0.85 (mean ≈ 0.75) for its VAE; the paper's 2-D example reaches > 0.95.\n",
+         0.63–0.85 (mean ≈ 0.75) for its VAE; the paper's 2-D example reaches > 0.95.\n\n\
+         The reference's own models on our data (`docs/reference-checks/ivae_reference.py`: its \
+         cleanIVAE and cleanVAE, trained by its runner's loop with its two configs, on the CSVs \
+         of `disentangle-lab data ivae --seed K` for K = 0…4, model seeds 0, 1, 2 each; MCC on \
+         posterior means): iVAE 0.846 ± 0.096 (0.62–0.95), VAE 0.777 ± 0.083 (0.66–0.91) over \
+         the 15 runs, a gap of 0.07. On draws 0–2 (this table's seeds) the iVAE scores 0.893, \
+         0.910, 0.901 with model seed K, as ours does (0.89, 0.89, 0.90), and its VAE 0.725, \
+         0.681, 0.763 (0.760 over all nine runs of those draws) where ours scores 0.88, 0.85, \
+         0.82. So the reference's VAE varies as much with its model seed (0.68 to 0.87 on draw \
+         0) as ours differs from it, and on draws 3 and 4 its own iVAE falls to 0.62–0.84: the \
+         0.1 gap is not a property of this data shape that the reference's code shows on every \
+         draw.\n",
     );
     md.push_str(&failures([iv.as_ref(), vae.as_ref(), plain.as_ref()]));
     Ok(Section {
