@@ -291,13 +291,6 @@ impl UiState {
             .then(|| c.bytes.clone())
     }
 
-    /// The backend a restarted worker uses after a crash: Flex, the CPU backend in every
-    /// worker and the faster one in the page (gemm's SIMD128 kernels; a crash on WebGPU is
-    /// most likely a lost device, so *Auto* is not trusted to measure again).
-    pub fn crash_backend(&self) -> BackendPref {
-        BackendPref::Flex
-    }
-
     /// Forgets the run's curves, samples and metrics (a reset), B's included.
     fn clear_run(&mut self) {
         self.loss_history.clear();
@@ -346,6 +339,11 @@ impl UiState {
 
 /// Most restarts after crashes before the page gives up (a crash loop helps nobody).
 pub const MAX_RESTARTS: u32 = 3;
+
+/// The backend a restarted worker uses after a crash: Flex, the CPU backend in every worker
+/// and the faster one in the page (gemm's SIMD128 kernels; a crash on WebGPU is most likely a
+/// lost device, so *Auto* is not trusted to measure again).
+pub const CRASH_BACKEND: BackendPref = BackendPref::Flex;
 
 /// What the page says when the worker failed (`e`: how), by where it ran and whether a
 /// checkpoint of the model is there to go on from.

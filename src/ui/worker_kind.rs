@@ -41,28 +41,22 @@ mod tests {
 
     #[test]
     fn webgpu_code_is_loaded_only_where_webgpu_can_run() {
-        for hw in [false, true] {
-            assert_eq!(
-                WorkerKind::for_backend(BackendPref::Wgpu, hw),
-                WorkerKind::Gpu
-            );
-            assert_eq!(
-                WorkerKind::for_backend(BackendPref::Flex, hw),
-                WorkerKind::Cpu
-            );
-            assert_eq!(
-                WorkerKind::for_backend(BackendPref::Ndarray, hw),
-                WorkerKind::Cpu
-            );
+        use BackendPref::*;
+        use WorkerKind::*;
+        // (backend, hardware adapter, worker)
+        let table = [
+            (Wgpu, false, Gpu),
+            (Wgpu, true, Gpu),
+            (Flex, false, Cpu),
+            (Flex, true, Cpu),
+            (Ndarray, false, Cpu),
+            (Ndarray, true, Cpu),
+            (Auto, false, Cpu),
+            (Auto, true, Gpu),
+        ];
+        for (pref, hw, want) in table {
+            assert_eq!(WorkerKind::for_backend(pref, hw), want, "{pref:?}, {hw}");
         }
-        assert_eq!(
-            WorkerKind::for_backend(BackendPref::Auto, false),
-            WorkerKind::Cpu
-        );
-        assert_eq!(
-            WorkerKind::for_backend(BackendPref::Auto, true),
-            WorkerKind::Gpu
-        );
     }
 
     #[test]

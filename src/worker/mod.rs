@@ -130,7 +130,8 @@ async fn open_backend(
     config: &TrainConfig,
 ) -> (BackendChoice, burn::prelude::Device, BackendReport) {
     let adapter = adapter::probe().await;
-    let hardware = adapter.as_ref().is_some_and(|a| !a.is_fallback);
+    let software = adapter.as_ref().is_some_and(|a| a.is_fallback);
+    let hardware = adapter.is_some() && !software;
     let mut measured = Vec::new();
     let (wanted, mut notice) = match pref.fixed() {
         Some(c) => (c, None),
@@ -152,8 +153,8 @@ async fn open_backend(
             }
             let chosen = backend::fastest(&measured).unwrap_or(candidates[0]);
             let why = match &adapter {
-                Some(a) if a.is_fallback => Some("The WebGPU adapter is a software one (no GPU), far slower than the CPU: it was not tried. You can still choose WebGPU."),
                 None => Some("This browser offers no WebGPU adapter: training runs on the CPU."),
+                Some(_) if software => Some("The WebGPU adapter is a software one (no GPU), far slower than the CPU: it was not tried. You can still choose WebGPU."),
                 Some(_) => None,
             };
             (chosen, why.map(str::to_string))
@@ -164,7 +165,7 @@ async fn open_backend(
     } else {
         match backend::device_for(wanted).await {
             Ok(device) => {
-                if wanted == BackendChoice::Wgpu && software(&adapter) {
+                if wanted == BackendChoice::Wgpu && software {
                     notice = Some("WebGPU runs on a software adapter (no GPU): expect it to be much slower than the CPU backend.".into());
                 }
                 let report = BackendReport {
@@ -192,10 +193,6 @@ async fn open_backend(
             measured,
         },
     )
-}
-
-fn software(adapter: &Option<crate::protocol::AdapterInfo>) -> bool {
-    adapter.as_ref().is_some_and(|a| a.is_fallback)
 }
 
 /// The worker's life: apply commands, train a slice, report, yield.

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::bridge::Bridge;
-use super::state::{Action, UiState, MAX_RESTARTS};
+use super::state::{Action, UiState, CRASH_BACKEND, MAX_RESTARTS};
 use crate::protocol::{FromWorker, ToWorker};
 use crate::settings::compare::CompareOverrides;
 use crate::settings::{BackendPref, TrainConfig};
@@ -105,6 +105,30 @@ impl Commands {
     }
 }
 
+/// Starts run A's worker (and B's, with `compare`) for `config.backend`, replacing any that
+/// run, and configures both. An error if A's worker cannot start (then nothing is sent);
+/// `on_b_error` hears why B's could not.
+fn start_runs(
+    commands: &Commands,
+    d: UseReducerDispatcher<UiState>,
+    config: &TrainConfig,
+    compare: Option<CompareOverrides>,
+    on_b_error: impl FnOnce(String),
+) -> Result<(), String> {
+    let pref = config.backend;
+    let a = Bridge::spawn(pref, deliver_a(d.clone()))?;
+    a.send(&ToWorker::SetBackend(pref));
+    *commands.a.borrow_mut() = Some(a);
+    if let Some(o) = compare {
+        match Bridge::spawn(pref, move |msgs| d.dispatch(Action::WorkerB(msgs))) {
+            Ok(b) => commands.start_b(b, o, pref),
+            Err(e) => on_b_error(e),
+        }
+    }
+    commands.send(ToWorker::Configure(Box::new(config.clone())));
+    Ok(())
+}
+
 /// Moves runs A and B to fresh workers of the build `config.backend` needs (the CPU one, or
 /// the one with WebGPU), starting from step 0 as a backend change does within a worker.
 pub fn switch_workers(
@@ -112,32 +136,16 @@ pub fn switch_workers(
     commands: &Commands,
     config: &TrainConfig,
 ) {
-    let pref = config.backend;
-    match Bridge::spawn(pref, deliver_a(state.dispatcher())) {
-        Ok(a) => {
-            a.send(&ToWorker::SetBackend(pref));
-            *commands.a.borrow_mut() = Some(a);
-        }
-        Err(e) => {
-            state.dispatch(Action::ShowError(e));
-            return;
-        }
-    }
-    let overrides = commands.b.borrow().as_ref().map(|(_, o)| *o);
-    if let Some(o) = overrides {
-        let d = state.dispatcher();
-        match Bridge::spawn(pref, move |msgs| d.dispatch(Action::WorkerB(msgs))) {
-            Ok(b) => commands.start_b(b, o, pref),
-            Err(e) => {
-                commands.stop_b();
-                state.dispatch(Action::SetCompare(None));
-                state.dispatch(Action::ShowError(e));
-            }
-        }
-    }
-    commands.send(ToWorker::Configure(Box::new(config.clone())));
-    if state.running {
-        commands.send(ToWorker::Run);
+    let compare = commands.b.borrow().as_ref().map(|(_, o)| *o);
+    let on_b_error = |e| {
+        commands.stop_b();
+        state.dispatch(Action::SetCompare(None));
+        state.dispatch(Action::ShowError(e));
+    };
+    match start_runs(commands, state.dispatcher(), config, compare, on_b_error) {
+        Ok(()) if state.running => commands.send(ToWorker::Run),
+        Ok(()) => {}
+        Err(e) => state.dispatch(Action::ShowError(e)),
     }
 }
 
@@ -216,37 +224,18 @@ pub fn app() -> Html {
     let commands = {
         let dispatcher = state.dispatcher();
         let config = state.config.clone();
-        let request = state.config.backend;
         let compare = state.compare.as_ref().map(|b| b.overrides);
-        let dispatcher_b = state.dispatcher();
         use_memo((), move |_| {
-            match Bridge::spawn(request, deliver_a(dispatcher)) {
-                Ok(b) => {
-                    b.send(&ToWorker::SetBackend(request));
-                    let commands = Commands {
-                        a: Rc::new(RefCell::new(Some(b))),
-                        b: Rc::default(),
-                    };
-                    // A link with a comparison starts run B as well.
-                    if let Some(o) = compare {
-                        let d = dispatcher_b;
-                        match Bridge::spawn(request, move |msgs| d.dispatch(Action::WorkerB(msgs)))
-                        {
-                            Ok(bridge) => commands.start_b(bridge, o, request),
-                            Err(e) => web_sys::console::error_1(&e.into()),
-                        }
-                    }
-                    commands.send(ToWorker::Configure(Box::new(config)));
-                    commands
-                }
-                Err(e) => {
-                    web_sys::console::error_1(&e.clone().into());
-                    Commands {
-                        a: Rc::default(),
-                        b: Rc::default(),
-                    }
-                }
+            let commands = Commands {
+                a: Rc::default(),
+                b: Rc::default(),
+            };
+            // A link with a comparison starts run B as well.
+            let on_b_error = |e: String| web_sys::console::error_1(&e.into());
+            if let Err(e) = start_runs(&commands, dispatcher, &config, compare, on_b_error) {
+                web_sys::console::error_1(&e.into());
             }
+            commands
         })
     };
     let commands: Commands = (*commands).clone();
@@ -259,7 +248,7 @@ pub fn app() -> Html {
                 return;
             }
             let config = TrainConfig {
-                backend: state.crash_backend(),
+                backend: CRASH_BACKEND,
                 ..state.config.clone()
             };
             let checkpoint = state.resumable_checkpoint();
