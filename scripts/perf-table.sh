@@ -1,27 +1,30 @@
 #!/usr/bin/env bash
 # Regenerates docs/performance.md: native training speed of `disentangle-lab bench` (Flex and
 # NdArray) beside the PyTorch CPU peer, run one after the other per configuration with the
-# same thread count, plus the wgpu dispatches per step. Figures from the page (Measure speed)
-# and TF.js are merged in from JSON-lines files when given.
+# same thread count, plus the wgpu dispatches per step; then, with the options below, the
+# page's Measure speed and the TensorFlow.js peer in headless Chromium, one after the other.
 #
 #   scripts/perf-table.sh --pytorch-peer /path/to/bench.py [--python PY] [--seconds S]
-#                         [--threads N] [--page FILE] [--tfjs FILE] [--out docs/performance.md]
+#                         [--threads N] [--page-dist DIR] [--tfjs-peer DIR]
+#                         [--out docs/performance.md]
 #
 # --python defaults to ~/.cache/torch-peer/bin/python (see the peer's README to install it).
-# --page / --tfjs: JSON lines with `config`, `backend` and `steps_per_second`.
+# --page-dist: a release build of the page (scripts/browser-build.sh DIR) to time in Chromium.
+# --tfjs-peer: the tfjs-vae peer's folder; it is copied and its npm packages installed in a
+#   temporary folder (nothing is written into it), then run on its WebGL, WASM and CPU backends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 peer="" python="$HOME/.cache/torch-peer/bin/python" seconds=5 threads=2
-page="" tfjs="" out="docs/performance.md"
+page_dist="" tfjs_peer="" out="docs/performance.md"
 while [ $# -gt 0 ]; do
   case "$1" in
     --pytorch-peer) peer="$2"; shift 2 ;;
     --python) python="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
-    --page) page="$2"; shift 2 ;;
-    --tfjs) tfjs="$2"; shift 2 ;;
+    --page-dist) page_dist="$2"; shift 2 ;;
+    --tfjs-peer) tfjs_peer="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     *) echo "perf-table.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
@@ -59,10 +62,37 @@ done
 XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}" "$bin" bench --only dispatches --json \
   2>/dev/null | grep '^{' >"$work/dispatch.jsonl" || true
 
+page="" tfjs=""
+if [ -n "$page_dist" ]; then
+  echo "== the page's Measure speed in Chromium ($page_dist; ≈ 5 min)" >&2
+  XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}" DIST_DIR="$page_dist" \
+    node scripts/page-bench.mjs >"$work/page.jsonl"
+  page="$work/page.jsonl"
+fi
+if [ -n "$tfjs_peer" ]; then
+  echo "== the TF.js peer in Chromium ($tfjs_peer, copied; ≈ 6 min)" >&2
+  cp -r "$tfjs_peer" "$work/tfjs"
+  rm -rf "$work/tfjs/node_modules" "$work/tfjs/results"
+  (cd "$work/tfjs" && npm ci --no-audit --no-fund --loglevel=error >&2 \
+    && node run.js --models pinwheel,dsprites-conv --backends webgl,wasm,cpu \
+      --out "$work/tfjs-raw.jsonl" --quiet >/dev/null) || true
+  # Its models under the names of ours of the same shape (docs/performance.md says which).
+  python3 -c 'import json,sys
+names={"pinwheel":"pinwheel-vae","dsprites-conv":"dsprites-conv-dlib-b64"}
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    if r.get("ok") and r.get("model") in names and int(r.get("batch",0)) in (64,400):
+        print(json.dumps({"config":names[r["model"]],"backend":r["backend"],"steps_per_second":r["stepsPerSec"]}))' \
+    "$work/tfjs-raw.jsonl" >"$work/tfjs.jsonl"
+  tfjs="$work/tfjs.jsonl"
+fi
+
+cmd="scripts/perf-table.sh --pytorch-peer $peer --seconds $seconds --threads $threads"
+cmd+="${page_dist:+ --page-dist $page_dist}${tfjs_peer:+ --tfjs-peer $tfjs_peer}"
 python3 scripts/perf_table.py --ours "$work/ours.jsonl" --peer "$work/peer.jsonl" \
   --load "$work/load.jsonl" --dispatch "$work/dispatch.jsonl" \
   ${page:+--page "$page"} ${tfjs:+--tfjs "$tfjs"} \
   --torch "$("$python" -c 'import torch; print(torch.__version__)')" \
-  --command "scripts/perf-table.sh --pytorch-peer $peer --seconds $seconds --threads $threads" \
+  --command "$cmd" \
   >"$out"
 echo "wrote $out" >&2

@@ -33,6 +33,7 @@ def main():
     rate = lambda rows, c, b=None: next(
         (r["steps_per_second"] for r in rows if r["config"] == c and (b is None or r.get("backend") == b)), None)
     page_backends = sorted({r["backend"] for r in page})
+    tfjs_backends = sorted({r["backend"] for r in tfjs})
     out = []
     p = out.append
     p("# Performance")
@@ -42,12 +43,22 @@ def main():
     p("thread count, so each ratio compares figures taken a few seconds apart. *ratio* is ours on")
     p("Flex over PyTorch; *load* is the machine's 1-minute load average before the pair ran.")
     p("")
+    if page or tfjs:
+        p("*page* columns: the page's *Measure speed* (`scripts/page-bench.mjs`) in headless Chromium")
+        p("on the same machine, one wasm worker (one thread), after the native pairs; NdArray's")
+        p("convolutions are skipped there (seconds a step). *TF.js* columns: the TensorFlow.js 4.22 peer")
+        p("(`shared/peers/tfjs-vae`) in the same Chromium, on the configurations it has: its `pinwheel`")
+        p("(MLP 100, batch 400, a learned likelihood variance) and its `dsprites-conv` (the")
+        p("disentanglement_lib convolutions, 10 latents, batch 64) against ours of the same shape; its")
+        p("`dsprites-mlp` (1200-unit layers) has no counterpart here. Its WebGPU runs on SwiftShader on")
+        p("a machine without a GPU and is left out; a dash is a configuration a column lacks.")
+        p("")
     p(f"Regenerate with `{a.command}` (it rewrites this file).")
     p("")
     p(f"Machine: {platform.machine()}, {platform.processor() or 'CPU'}; {datetime.date.today()}.")
     p("")
     head = ["config", "ours, Flex", "ours, NdArray", "PyTorch CPU", "ratio", "load"]
-    head += [f"page, {b}" for b in page_backends] + (["TF.js"] if tfjs else [])
+    head += [f"page, {b}" for b in page_backends] + [f"TF.js, {b}" for b in tfjs_backends]
     p("| " + " | ".join(head) + " |")
     p("|" + "---|" * len(head))
     for c in configs:
@@ -55,7 +66,7 @@ def main():
         ratio = f"{flex / pt:.2f}×" if flex and pt else "—"
         ld = next((r["load"] for r in load if r["config"] == c), None)
         row = [f"`{c}`", fmt(flex), fmt(nd), fmt(pt), ratio, f"{ld:.2f}" if ld is not None else "—"]
-        row += [fmt(rate(page, c, b)) for b in page_backends] + ([fmt(rate(tfjs, c))] if tfjs else [])
+        row += [fmt(rate(page, c, b)) for b in page_backends] + [fmt(rate(tfjs, c, b)) for b in tfjs_backends]
         p("| " + " | ".join(row) + " |")
     p("")
     plain = rate(ours, "pinwheel-vae", "flex")

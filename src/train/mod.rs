@@ -6,6 +6,7 @@
 //! only the plain-data parts compile: configuration, snapshots, previews.
 
 pub mod backend;
+pub mod bench_configs;
 pub mod control;
 #[cfg(feature = "train")]
 pub mod evaluate;

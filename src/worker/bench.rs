@@ -1,9 +1,12 @@
 //! The in-page benchmark: the same figures as `disentangle-lab bench`, measured in the
-//! browser's worker (dSprites rendering; training steps/s per backend × data set × model).
+//! browser's worker (dSprites rendering; training steps/s per backend × data set × model;
+//! then the PyTorch peer's configurations by their names, for `docs/performance.md`).
 
 use crate::data::dsprites::{render_batch, Factors, IMAGE_PIXELS};
+use crate::model::kinds::ImageNet;
 use crate::protocol::{AdapterInfo, BenchLine};
 use crate::rng::Rng;
+use crate::train::bench_configs::configs;
 use crate::train::{backend, BackendChoice, DatasetKind, ModelKind, TrainConfig, Trainer};
 
 /// Seconds of training timed per configuration.
@@ -109,6 +112,41 @@ pub async fn run(now_ms: fn() -> f64, adapter: Option<AdapterInfo>, emit: impl F
                     )),
                     Err(e) => emit(line(format!("{what}: failed: {e}"), 0.0, "steps/s")),
                 }
+            }
+        }
+    }
+
+    // The peer's configurations under its names, on this worker's CPU backends and on a
+    // hardware WebGPU adapter (a software one says nothing about WebGPU's speed).
+    let peer_backends = [
+        BackendChoice::Ndarray,
+        BackendChoice::Flex,
+        BackendChoice::Wgpu,
+    ]
+    .into_iter()
+    .filter(|&b| {
+        backend::built_in(b)
+            && (b != BackendChoice::Wgpu || adapter.as_ref().is_some_and(|a| !a.is_fallback))
+    });
+    for b in peer_backends {
+        let Ok(device) = backend::device_for(b).await else {
+            continue;
+        };
+        for c in configs() {
+            let what = format!("peer config {}, {}", c.name, b.key());
+            // NdArray's convolutions take seconds a step (0.16–0.6 steps/s natively): timing
+            // them would hold the page for minutes and tell nothing new.
+            if b == BackendChoice::Ndarray && c.config.image_net == ImageNet::Conv {
+                emit(line(
+                    format!("{what}: skipped (NdArray convolutions)"),
+                    0.0,
+                    "steps/s",
+                ));
+                continue;
+            }
+            match time_steps(c.config, &device, now_ms, SECONDS).await {
+                Ok(rate) => emit(line(what, rate, "steps/s")),
+                Err(e) => emit(line(format!("{what}: failed: {e}"), 0.0, "steps/s")),
             }
         }
     }

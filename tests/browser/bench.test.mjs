@@ -38,5 +38,12 @@ test('the in-page benchmark reports every figure, in both workers', { timeout: 9
   assert.match(gpu, /WebGPU pinwheel beta-vae/);
   assert.match(gpu, /CPU \(Flex\) pinwheel vae/, 'the WebGPU worker runs the full grid on Flex');
   assert.doesNotMatch(gpu, /NdArray/, 'the WebGPU worker has no NdArray');
+  // The PyTorch peer's configurations under its names (scripts/page-bench.mjs reads them).
+  for (const config of ['pinwheel-vae', 'pinwheel-factor-vae', 'dsprites-mlp-bern-b64', 'dsprites-conv-dlib-b64', 'ivae-ivae']) {
+    assert.match(cpu, new RegExp(`peer config ${config}, flex\\s+[\\d.]+ steps/s`), config);
+  }
+  assert.match(cpu, /peer config pinwheel-vae, ndarray\s+[\d.]+ steps\/s/);
+  assert.match(cpu, /peer config dsprites-conv-dlib-b64, ndarray: skipped/);
+  assert.doesNotMatch(gpu, /peer config \S+, wgpu/, 'a software adapter times no peer configuration');
   await page.close();
 });

@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
-use super::table::{figure_and_checks, pm, seeds_text, summary_row, Align, Check, Table};
+use super::table::{
+    figure_and_checks, pm, seeds_text, steps_text, summary_row, Align, Check, Table,
+};
 use super::{failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries};
 use crate::objective::TermName;
@@ -150,13 +152,15 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
         &png,
         &checks,
     );
-    md.push_str(
+    let _ = writeln!(
+        md,
         "\nHow this differs from Higgins et al. (2017): they train on all 737,280 images with a \
          1200-1200 MLP encoder and a 1200-1200-1200 decoder (Adagrad, lr 10⁻²) far longer and \
-         choose β = 4 by their own metric; here a 256-256 MLP for 1,000 Adam steps on the \
+         choose β = 4 by their own metric; here a 256-256 MLP for {} Adam steps on the \
          `default` subset. MIG (Chen et al. 2018) and the FactorVAE score (Kim & Mnih 2018) \
          stand in for Higgins' metric, and both vary widely between seeds (Locatello et al. \
-         2019): read the per-seed values.\n",
+         2019): read the per-seed values.",
+        steps_text(arms[0].arm.steps)
     );
     md.push_str(&failures(arms.iter().map(|r| r.as_ref())));
     Ok(Section {

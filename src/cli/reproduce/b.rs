@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
-use super::table::{figure_and_checks, mean, pm, seeds_text, summary_row, Align, Check, Table};
+use super::table::{
+    figure_and_checks, mean, pm, seeds_text, steps_text, summary_row, Align, Check, Table,
+};
 use super::{a, failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries};
 use crate::objective::TermName;
@@ -120,12 +122,14 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
         &png,
         &checks,
     );
-    md.push_str(
+    let _ = writeln!(
+        md,
         "\nHow this differs from Chen et al. (2018): they train on all 737,280 images with 10 \
          latents and 1200-unit MLPs (or convolutions) and large batches for many epochs, and \
          report MIG by their own estimator (Chen's MIG, `metrics mig-chen`); here the dlib \
-         protocol's MIG after 1,000 steps, so absolute MIGs are far below the paper's and only \
-         the ordering at equal β is compared.\n",
+         protocol's MIG after {} steps, so absolute MIGs are far below the paper's and only \
+         the ordering at equal β is compared.",
+        steps_text(first.steps)
     );
     md.push_str(&failures(
         pairs.iter().flat_map(|(_, v, t)| [v.as_ref(), t.as_ref()]),

@@ -7,7 +7,8 @@ use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
 use super::table::{
-    figure_and_checks, interpolate, mean, pm, seeds_text, summary_row, Align, Check, Table,
+    figure_and_checks, interpolate, mean, pm, seeds_text, steps_text, summary_row, Align, Check,
+    Table,
 };
 use super::{a, failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries, XySeries};
@@ -218,14 +219,16 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
         &png,
         &checks,
     );
-    md.push_str(
+    let _ = write!(
+        md,
         "\nHow this differs from Kim & Mnih (2018): they train convolutional networks on all \
          737,280 images for 3·10⁵ steps at lr 10⁻⁴ with a 6 × 1000 discriminator and report a \
          best mean score ≈ 0.82 at γ = 40 against ≈ 0.73 for β-VAE at β = 4; here the 256-256 \
-         MLP for 1,000 steps at lr 10⁻³ for both networks (10⁻⁴ would barely move in that time) with a 3 × 256 \
-         discriminator. Their \"true\" TC is a minibatch estimate; ours is the same estimator \
+         MLP for {} steps at lr 10⁻³ for both networks (10⁻⁴ would barely move in that time) \
+         with a 3 × 256 discriminator. Their \"true\" TC is a minibatch estimate; ours is the same estimator \
          applied to 2,000 points of the measured set, which is biased low for narrow \
          posteriors (the aggregate posterior is estimated from those points only).\n",
+        steps_text(first.steps)
     );
     md.push_str(&failures(vaes.iter().chain(&fvaes).map(|r| r.as_ref())));
     Ok(Section {
