@@ -4,7 +4,7 @@
 // scripts/perf_table.py merges into docs/performance.md.
 //
 //   DIST_DIR=target/browser-dist node scripts/page-bench.mjs > page.jsonl
-import { serve, launch, DIST_DIR } from '../tests/browser/harness.mjs';
+import { serve, launch, measureSpeed, DIST_DIR } from '../tests/browser/harness.mjs';
 
 const server = await serve(DIST_DIR);
 const browser = await launch();
@@ -16,12 +16,7 @@ try {
   }).catch(() => false);
   // The WebGPU worker times the peer grid only on a hardware adapter (src/worker/bench.rs).
   for (const backend of gpu ? ['ndarray', 'wgpu'] : ['ndarray']) {
-    await page.goto(`${server.url}#backend=${backend}`);
-    await page.reload();
-    await page.waitForSelector(`#backend-badge[data-backend="${backend}"]`, { timeout: 120_000 });
-    await page.click('#bench-start');
-    await page.waitForSelector('#bench-report[data-done="true"]', { timeout: 900_000 });
-    const report = await page.textContent('#bench-report');
+    const report = await measureSpeed(page, server.url, backend, 900_000);
     for (const l of report.split('\n')) {
       const m = l.match(/peer config (\S+), (\w+)\s+([\d.]+) steps\/s/);
       if (m) {

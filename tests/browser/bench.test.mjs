@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { serve, launch, outDir, DIST_DIR } from './harness.mjs';
+import { serve, launch, outDir, measureSpeed, DIST_DIR } from './harness.mjs';
 
 let server;
 let browser;
@@ -17,12 +17,7 @@ test('the in-page benchmark reports every figure, in both workers', { timeout: 9
   const dir = await outDir();
   const reports = [];
   for (const backend of ['ndarray', 'wgpu']) {
-    await page.goto(`${server.url}#backend=${backend}`);
-    await page.reload();
-    await page.waitForSelector(`#backend-badge[data-backend="${backend}"]`, { timeout: 120_000 });
-    await page.click('#bench-start');
-    await page.waitForSelector('#bench-report[data-done="true"]', { timeout: 540_000 });
-    const report = await page.textContent('#bench-report');
+    const report = await measureSpeed(page, server.url, backend, 540_000);
     reports.push(report);
     for (const line of report.split('\n')) console.log(`# ${line}`);
     const render = report.match(/dSprites render, batch 64\s+([\d.]+) images\/s/);

@@ -58,6 +58,16 @@ export async function launch() {
   });
 }
 
+/** Opens the page on `backend`, runs *Measure speed* and returns its report's text. */
+export async function measureSpeed(page, url, backend, ms) {
+  await page.goto(`${url}#backend=${backend}`);
+  await page.reload();
+  await page.waitForSelector(`#backend-badge[data-backend="${backend}"]`, { timeout: 120_000 });
+  await page.click('#bench-start');
+  await page.waitForSelector('#bench-report[data-done="true"]', { timeout: ms });
+  return page.textContent('#bench-report');
+}
+
 export const OUT_DIR = process.env.TEST_OUTPUT ?? 'test-output';
 export async function outDir() { await mkdir(OUT_DIR, { recursive: true }); return OUT_DIR; }
 
