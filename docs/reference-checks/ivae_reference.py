@@ -10,9 +10,11 @@ The data are ours: a CSV written by `disentangle-lab data ivae --seed K --out dK
 Not run by the tests (it needs PyTorch, SciPy and a checkout of ilkhem/iVAE, which is not part
 of this repository):
 
-    PYTHONPATH=path/to/iVAE python docs/reference-checks/ivae_reference.py dK.csv vae|ivae SEED
+    PYTHONPATH=path/to/iVAE python docs/reference-checks/ivae_reference.py dK.csv vae|ivae SEED [replacement]
 
-It prints the MCC on posterior samples (the reference's own evaluation), on posterior means,
+With `replacement` the minibatches are drawn uniformly with replacement (⌊N/64⌋ of them per
+epoch) instead of in the reference's shuffled epochs: how much the MCC depends on the order
+the points are visited in. It prints the MCC on posterior samples (the reference's own evaluation), on posterior means,
 and of the observations x themselves. docs/results.md (f) quotes what it gave.
 """
 import sys
@@ -20,20 +22,26 @@ import sys
 import numpy as np
 import torch
 from torch import optim
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 from metrics.mcc import mean_corr_coef as mcc
 from models.nets import cleanIVAE, cleanVAE
 
 torch.set_num_threads(1)
 csv, kind, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+replacement = sys.argv[4:] == ['replacement']
 table = np.loadtxt(csv, delimiter=',', skiprows=1, dtype=np.float32)  # s0,s1,x0,x1,segment
 s, x, segment = table[:, :2], table[:, 2:4], table[:, 4].astype(int)
 u = np.eye(segment.max() + 1, dtype=np.float32)[segment]
 np.random.seed(seed)
 torch.manual_seed(seed)
 X, U, S = map(torch.from_numpy, (x, u, s))
-loader = DataLoader(TensorDataset(X, U, S), batch_size=64, shuffle=True, drop_last=True)
+data = TensorDataset(X, U, S)
+if replacement:
+    sampler = RandomSampler(data, replacement=True, num_samples=64 * (len(X) // 64))
+    loader = DataLoader(data, batch_size=64, sampler=sampler, drop_last=True)
+else:
+    loader = DataLoader(data, batch_size=64, shuffle=True, drop_last=True)
 if kind == 'ivae':
     model = cleanIVAE(2, 2, u.shape[1], hidden_dim=100, n_layers=3, activation='xtanh', slope=.1)
     a, b, c, d = 100, 1, 0, 10
@@ -56,5 +64,5 @@ with torch.no_grad():
         _, means, _, z, _ = model(X, U)
     else:
         _, means, _, z = model(X)
-print(f'{kind} {csv} seed={seed} mcc_samples={mcc(s, z.numpy()):.4f} '
+print(f'{kind} {csv} seed={seed} replacement={replacement} mcc_samples={mcc(s, z.numpy()):.4f} '
       f'mcc_means={mcc(s, means.numpy()):.4f} mcc_x={mcc(s, x):.4f}')

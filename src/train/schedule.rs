@@ -2,8 +2,9 @@
 //! reference uses it (`factor = 0.1`, `patience = 0`, mode `min`, relative threshold 10⁻⁴,
 //! `eps = 10⁻⁸`), stepped once per epoch with the epoch's mean training loss.
 //!
-//! The trainer draws minibatches with replacement rather than in shuffled epochs, so an
-//! "epoch" here is ⌊N / B⌋ steps (PyTorch's `DataLoader(drop_last=True)` length, at least 1).
+//! An epoch is ⌊N / B⌋ steps (PyTorch's `DataLoader(drop_last=True)` length, at least 1):
+//! the trainer takes vector data in shuffled epochs of that length (`train::source`); dSprites
+//! images are drawn with replacement, and an epoch there is the same count of steps.
 
 use serde::{Deserialize, Serialize};
 
