@@ -14,7 +14,9 @@ of this repository):
 
 With `replacement` the minibatches are drawn uniformly with replacement (⌊N/64⌋ of them per
 epoch) instead of in the reference's shuffled epochs: how much the MCC depends on the order
-the points are visited in. It prints the MCC on posterior samples (the reference's own evaluation), on posterior means,
+the points are visited in.
+
+It prints the MCC on posterior samples (the reference's own evaluation), on posterior means,
 and of the observations x themselves. docs/results.md (f) quotes what it gave.
 """
 import sys
