@@ -34,6 +34,6 @@ wasm_build_estimate() {
   if cache_has_burn wasm32-unknown-unknown/release; then
     echo "warm cache: ≈ 4–6 min, mostly wasm-opt on the two workers"
   else
-    echo "cold cache: ≈ 40 min on 2 cores (burn is built twice: the CPU worker and the WebGPU one), once per machine; later ≈ 4–6 min"
+    echo "cold cache: ≈ 25 min on 2 cores (burn is built twice: the CPU worker and the WebGPU one), once per machine; later ≈ 4–6 min"
   fi
 }

@@ -38,8 +38,8 @@ have_chromium() { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }
 # The plan first, so a first run says up front how long it will take.
 todo=()
 have_wasm32 || todo+=("wasm32 target (rustup, ≈ 1 min)")
-have_wbg || todo+=("wasm-bindgen-cli $WBG_VERSION (cargo install, ≈ 5 min)")
-have_trunk || todo+=("Trunk $TRUNK_VERSION (cargo install, ≈ 12 min)")
+have_wbg || todo+=("wasm-bindgen-cli $WBG_VERSION (cargo install, ≈ 3 min)")
+have_trunk || todo+=("Trunk $TRUNK_VERSION (cargo install, ≈ 8–12 min)")
 have_npm || todo+=("npm packages (≈ 1 min)")
 [ "$WANT_BROWSER" = 0 ] || have_chromium || todo+=("Chromium and chromedriver (Debian, ≈ 2 min)")
 if [ ${#todo[@]} -gt 0 ]; then
@@ -56,14 +56,14 @@ fi
 # wasm-bindgen-cli must equal the wasm-bindgen version in Cargo.lock exactly. cargo install
 # builds each tool in a temporary folder of its own, not in the project's build cache.
 if ! have_wbg; then
-  step "wasm-bindgen-cli $WBG_VERSION (cargo install, ≈ 5 min on 2 cores, once per machine)"
+  step "wasm-bindgen-cli $WBG_VERSION (cargo install, ≈ 3 min on 2 cores, once per machine)"
   # No --locked: a locked webpki-roots fails to resolve (docs/TOOLCHAIN).
   env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$WBG_VERSION" --force
   step_done
 fi
 
 if ! have_trunk; then
-  step "Trunk $TRUNK_VERSION (cargo install, ≈ 12 min on 2 cores, once per machine)"
+  step "Trunk $TRUNK_VERSION (cargo install, ≈ 8–12 min on 2 cores, once per machine)"
   env -u CARGO_TARGET_DIR cargo install trunk --locked --version "$TRUNK_VERSION" --force
   step_done
 fi

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::protocol::{FromWorker, ToWorker};
-use crate::settings::BackendPref;
+use crate::settings::TrainConfig;
 use crate::ui::worker_kind::WorkerKind;
 
 /// Minimum time between two applications of worker messages to the page state.
@@ -30,9 +30,13 @@ pub fn note_hardware_adapter(yes: bool) {
     HARDWARE_ADAPTER.with(|h| h.set(yes));
 }
 
-/// The worker build that serves `pref` in this browser.
-pub fn kind_for(pref: BackendPref) -> WorkerKind {
-    WorkerKind::for_backend(pref, HARDWARE_ADAPTER.with(Cell::get))
+/// The worker build that serves `config` (its backend and data set) in this browser.
+pub fn kind_for(config: &TrainConfig) -> WorkerKind {
+    WorkerKind::for_run(
+        config.backend,
+        config.dataset,
+        HARDWARE_ADAPTER.with(Cell::get),
+    )
 }
 
 /// A running worker; dropping it terminates the worker.
@@ -52,14 +56,14 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// Starts the worker that serves backend `pref` (its loader, emitted by Trunk next to the
+    /// Starts the worker that serves `config` (its loader, emitted by Trunk next to the
     /// page); `deliver` receives the batched messages. The URL is relative, so the page also
     /// works under a sub-path.
     pub fn spawn(
-        pref: BackendPref,
+        config: &TrainConfig,
         deliver: impl Fn(Vec<FromWorker>) + 'static,
     ) -> Result<Self, String> {
-        let kind = kind_for(pref);
+        let kind = kind_for(config);
         let worker = Worker::new(kind.loader())
             .map_err(|e| format!("cannot start the training worker: {e:?}"))?;
         let buffer: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
@@ -132,9 +136,9 @@ impl Bridge {
         })
     }
 
-    /// Whether this worker can run backend `pref` (else the page starts the other build).
-    pub fn serves(&self, pref: BackendPref) -> bool {
-        kind_for(pref) == self.kind
+    /// Whether this worker is the build `config` needs (else the page starts the other one).
+    pub fn serves(&self, config: &TrainConfig) -> bool {
+        kind_for(config) == self.kind
     }
 
     /// Whether the worker should be heard from regularly from now on; turning it on starts

@@ -1,9 +1,10 @@
-//! Which of the page's two training workers a backend needs. WebGPU (cubecl's kernel compiler)
-//! is most of a worker's size, so it has a worker of its own that the page loads only where it
-//! can run: WebGPU chosen by hand, or *Auto* on a hardware adapter. Everywhere else the page
-//! loads the CPU worker (Flex and NdArray), a fraction of the download (README, Footprint).
+//! Which of the page's two training workers a run needs. WebGPU (cubecl's kernel compiler) is
+//! most of a worker's size, so it has a worker of its own that the page loads only where it can
+//! run and may pay off: WebGPU chosen by hand, or *Auto* on dSprites with a hardware adapter.
+//! Everywhere else the page loads the CPU worker (Flex and NdArray), a third of the download
+//! (README, Footprint), so a first visit (the pinwheel) never downloads WebGPU.
 
-use crate::settings::BackendPref;
+use crate::settings::{BackendPref, DatasetKind};
 
 /// One of the two worker builds (Cargo.toml's `worker` and `worker_gpu` binaries).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,12 +16,20 @@ pub enum WorkerKind {
 }
 
 impl WorkerKind {
-    /// The worker that serves `pref`, given whether the browser has a hardware WebGPU
-    /// adapter (a software one is never faster than the CPU, so *Auto* does not load it).
-    pub fn for_backend(pref: BackendPref, hardware_adapter: bool) -> Self {
+    /// The worker that serves backend `pref` on `dataset`, given whether the browser has a
+    /// hardware WebGPU adapter. A software adapter is never faster than the CPU, so *Auto*
+    /// does not load WebGPU for it. Nor does it for the pinwheel and the iVAE sources: their
+    /// steps are a few hundred kernels on matrices of at most 400 × 100 (README, the dispatch
+    /// count per step), where a GPU's launch cost is likely to outweigh its arithmetic (not
+    /// measured: no GPU was at hand), and the CPU worker keeps the first visit small; dSprites'
+    /// 64 × 4096 images are where a GPU can win, and there *Auto* times WebGPU against the
+    /// CPU. WebGPU chosen by hand loads it everywhere.
+    pub fn for_run(pref: BackendPref, dataset: DatasetKind, hardware_adapter: bool) -> Self {
         match pref {
             BackendPref::Wgpu => WorkerKind::Gpu,
-            BackendPref::Auto if hardware_adapter => WorkerKind::Gpu,
+            BackendPref::Auto if hardware_adapter && dataset == DatasetKind::Dsprites => {
+                WorkerKind::Gpu
+            }
             BackendPref::Auto | BackendPref::Flex | BackendPref::Ndarray => WorkerKind::Cpu,
         }
     }
@@ -40,23 +49,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn webgpu_code_is_loaded_only_where_webgpu_can_run() {
+    fn webgpu_code_is_loaded_only_where_webgpu_can_run_and_may_pay_off() {
         use BackendPref::*;
         use WorkerKind::*;
-        // (backend, hardware adapter, worker)
-        let table = [
-            (Wgpu, false, Gpu),
-            (Wgpu, true, Gpu),
-            (Flex, false, Cpu),
-            (Flex, true, Cpu),
-            (Ndarray, false, Cpu),
-            (Ndarray, true, Cpu),
-            (Auto, false, Cpu),
-            (Auto, true, Gpu),
+        let all = [
+            DatasetKind::Pinwheel,
+            DatasetKind::Ivae,
+            DatasetKind::Dsprites,
         ];
-        for (pref, hw, want) in table {
-            assert_eq!(WorkerKind::for_backend(pref, hw), want, "{pref:?}, {hw}");
+        for dataset in all {
+            for hw in [false, true] {
+                let dsprites = dataset == DatasetKind::Dsprites;
+                // (backend, worker)
+                let table = [
+                    (Wgpu, Gpu),
+                    (Flex, Cpu),
+                    (Ndarray, Cpu),
+                    (Auto, if hw && dsprites { Gpu } else { Cpu }),
+                ];
+                for (pref, want) in table {
+                    let got = WorkerKind::for_run(pref, dataset, hw);
+                    assert_eq!(got, want, "{pref:?}, {dataset:?}, hardware {hw}");
+                }
+            }
         }
+        // The first visit (the defaults) never downloads WebGPU, GPU or not.
+        let first = crate::settings::TrainConfig::default();
+        assert_eq!(WorkerKind::for_run(first.backend, first.dataset, true), Cpu);
     }
 
     #[test]

@@ -47,8 +47,9 @@ pub fn start() {
         post(&FromWorker::Crashed(info.to_string()));
     }));
     // gemm (burn-flex's matrix products, and so its convolutions) ships SIMD128 kernels for
-    // wasm but uses them only when told to: tell it where the browser validates SIMD code.
-    gemm_common::set_wasm_simd128(wasm_simd_supported());
+    // wasm but uses them only when told to. This module is compiled for SIMD128
+    // (.cargo/config.toml), so running at all proves the browser has it.
+    gemm_common::set_wasm_simd128(true);
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let inbox: Inbox = Rc::default();
     let queue = inbox.clone();
@@ -68,21 +69,6 @@ pub fn start() {
     onmessage.forget();
     post(&FromWorker::Ready);
     wasm_bindgen_futures::spawn_local(run_loop(inbox));
-}
-
-/// Whether this browser's WebAssembly has SIMD128: validates a one-function module that
-/// returns `v128.const 0`.
-fn wasm_simd_supported() -> bool {
-    let mut module = vec![
-        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-        0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
-        0x03, 0x02, 0x01, 0x00, // one function of type 0
-        0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, // code: no locals, v128.const …
-    ];
-    module.extend([0u8; 16]);
-    module.push(0x0b); // end
-    let bytes = js_sys::Uint8Array::from(module.as_slice());
-    js_sys::WebAssembly::validate(&bytes).unwrap_or(false)
 }
 
 /// Sends one message to the page.
@@ -155,6 +141,8 @@ async fn open_backend(
             let why = match &adapter {
                 None => Some("This browser offers no WebGPU adapter: training runs on the CPU."),
                 Some(_) if software => Some("The WebGPU adapter is a software one (no GPU), far slower than the CPU: it was not tried. You can still choose WebGPU."),
+                // The page loads WebGPU's worker for dSprites only (ui::worker_kind).
+                Some(_) if !backend::built_in(BackendChoice::Wgpu) => Some("WebGPU was not tried: to keep the download small, Auto loads it for dSprites only. Choose WebGPU to time it here."),
                 Some(_) => None,
             };
             (chosen, why.map(str::to_string))

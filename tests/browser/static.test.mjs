@@ -51,3 +51,28 @@ test('the check sees the WebSocket of a live-reload script', { timeout: 180_000 
   assert.equal(sockets.length, 1, `one WebSocket seen: ${sockets}`);
   assert.match(sockets[0], /\.well-known\/trunk\/ws$/);
 });
+
+test('a browser without WebAssembly SIMD is told why the page cannot run; one with it is not', { timeout: 180_000 }, async () => {
+  const server = await serve(DIST_DIR);
+  try {
+    const plain = await browser.newPage();
+    await plain.goto(server.url);
+    await plain.waitForSelector('#backend-badge[data-backend]', { timeout: 90_000 });
+    assert.equal(await plain.$('#no-simd'), null, 'no notice where SIMD validates');
+    await plain.close();
+    // Such a browser rejects the SIMD probe in index.html and cannot compile the page's
+    // code, which is built for SIMD: this one is made to do both.
+    const old = await browser.newPage();
+    await old.addInitScript(() => {
+      WebAssembly.validate = () => false;
+      const refuse = () => Promise.reject(new WebAssembly.CompileError('no SIMD (simulated)'));
+      for (const f of ['compile', 'compileStreaming', 'instantiate', 'instantiateStreaming']) WebAssembly[f] = refuse;
+    });
+    await old.goto(server.url);
+    const notice = await old.waitForSelector('#no-simd', { timeout: 30_000 });
+    assert.match(await notice.textContent(), /needs WebAssembly SIMD, which this browser lacks/);
+    await old.close();
+  } finally {
+    await server.close();
+  }
+});

@@ -60,3 +60,39 @@ test('Auto without a hardware GPU: only the CPU worker is downloaded, and its me
   assert.deepEqual(errors, [], 'no console errors');
   await page.close();
 });
+
+// Makes the page (not its workers: init scripts run in pages only) take SwiftShader for a
+// hardware adapter, as a visitor with a GPU would be seen.
+function pretendHardwareGpu() {
+  for (const proto of [globalThis.GPUAdapter?.prototype, globalThis.GPUAdapterInfo?.prototype]) {
+    if (!proto) continue;
+    Object.defineProperty(proto, 'isFallbackAdapter', { get: () => false, configurable: true });
+    Object.defineProperty(proto, 'architecture', { get: () => 'test-gpu', configurable: true });
+  }
+}
+
+test('Auto with a hardware GPU: a first visit still downloads only the CPU worker; dSprites loads WebGPU', { timeout: 300_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const errors = watchErrors(page);
+  await page.addInitScript(pretendHardwareGpu);
+  const requested = [];
+  page.on('request', (r) => requested.push(new URL(r.url()).pathname.split('/').pop()));
+  await page.goto(server.url);
+  await page.waitForSelector('#backend-measured', { timeout: 120_000 });
+  assert.ok(requested.includes('worker_bg.wasm'), `the CPU worker was loaded: ${requested}`);
+  assert.ok(!requested.some((n) => n.startsWith('worker_gpu')), `no WebGPU worker for the pinwheel: ${requested}`);
+  // (The worker's own probe still sees SwiftShader, so its notice is the software adapter's.)
+
+  // dSprites on Auto: the page moves to the WebGPU worker, which times WebGPU only on a
+  // hardware adapter; its own probe sees SwiftShader, so it trains on the CPU it carries.
+  const gpuWorker = page.waitForRequest((r) => r.url().endsWith('/worker_gpu_bg.wasm'), { timeout: 120_000 });
+  await page.selectOption('#dataset-select', 'dsprites');
+  await gpuWorker;
+  await page.waitForSelector('#backend-badge[data-backend="flex"]', { timeout: 240_000 });
+  await page.click('#step');
+  await waitForStep(page, 1, 120_000);
+  const dir = await outDir();
+  await page.screenshot({ path: `${dir}/workers-hardware-dsprites.png`, clip: { x: 0, y: 0, width: 1366, height: 110 } });
+  assert.deepEqual(errors, [], 'no console errors');
+  await page.close();
+});

@@ -29,11 +29,9 @@ pub fn set_compare(
         return;
     }
     let d = state.dispatcher();
-    match Bridge::spawn(state.config.backend, move |msgs| {
-        d.dispatch(Action::WorkerB(msgs))
-    }) {
+    match Bridge::spawn(config, move |msgs| d.dispatch(Action::WorkerB(msgs))) {
         Ok(b) => {
-            commands.start_b(b, o, state.config.backend);
+            commands.start_b(b, o, config.backend);
             state.dispatch(Action::SetCompare(Some(o)));
             state.dispatch(Action::SetRunning(false));
             state.dispatch(Action::ClearRun);

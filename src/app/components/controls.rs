@@ -51,12 +51,12 @@ pub fn commit(state: &UseReducerHandle<UiState>, commands: &Commands, change: Ch
     if change.reset {
         state.dispatch(Action::ClearRun);
     }
-    match change.command {
-        // WebGPU and the CPU backends live in different workers (ui::worker_kind).
-        ToWorker::SetBackend(pref) if !commands.serves(pref) => {
-            super::switch_workers(state, commands, &change.config);
-        }
-        command => commands.send(command),
+    // WebGPU and the CPU backends live in different workers (ui::worker_kind): a new backend
+    // or data set may need the other one.
+    if commands.serves(&change.config) {
+        commands.send(change.command);
+    } else {
+        super::switch_workers(state, commands, &change.config);
     }
 }
 
@@ -271,6 +271,9 @@ pub fn controls(props: &StateCommandProps) -> Html {
             let lesson = LESSONS.iter().find(|l| l.id == id);
             state.dispatch(Action::SetLesson(lesson));
             if let Some(l) = lesson {
+                // The lesson's comparison replaces B below; stopped first, it is not restarted
+                // on the old overrides if the lesson's data set needs the other worker.
+                commands.stop_b();
                 let (lesson_link, _) = link::decode(l.link);
                 // The visitor's backend and pace stay; the lesson sets the rest.
                 let config = TrainConfig {

@@ -99,9 +99,9 @@ impl Commands {
         self.b.borrow_mut().take();
     }
 
-    /// Whether run A's worker can run backend `pref` (no worker: nothing to switch).
-    pub fn serves(&self, pref: BackendPref) -> bool {
-        self.a.borrow().as_ref().is_none_or(|a| a.serves(pref))
+    /// Whether run A's worker is the build `config` needs (no worker: nothing to switch).
+    pub fn serves(&self, config: &TrainConfig) -> bool {
+        self.a.borrow().as_ref().is_none_or(|a| a.serves(config))
     }
 }
 
@@ -116,11 +116,11 @@ fn start_runs(
     on_b_error: impl FnOnce(String),
 ) -> Result<(), String> {
     let pref = config.backend;
-    let a = Bridge::spawn(pref, deliver_a(d.clone()))?;
+    let a = Bridge::spawn(config, deliver_a(d.clone()))?;
     a.send(&ToWorker::SetBackend(pref));
     *commands.a.borrow_mut() = Some(a);
     if let Some(o) = compare {
-        match Bridge::spawn(pref, move |msgs| d.dispatch(Action::WorkerB(msgs))) {
+        match Bridge::spawn(config, move |msgs| d.dispatch(Action::WorkerB(msgs))) {
             Ok(b) => commands.start_b(b, o, pref),
             Err(e) => on_b_error(e),
         }
@@ -129,8 +129,8 @@ fn start_runs(
     Ok(())
 }
 
-/// Moves runs A and B to fresh workers of the build `config.backend` needs (the CPU one, or
-/// the one with WebGPU), starting from step 0 as a backend change does within a worker.
+/// Moves runs A and B to fresh workers of the build `config` needs (the CPU one, or the one
+/// with WebGPU), starting from step 0 as a backend or data set change does within a worker.
 pub fn switch_workers(
     state: &UseReducerHandle<UiState>,
     commands: &Commands,
@@ -252,7 +252,7 @@ pub fn app() -> Html {
                 ..state.config.clone()
             };
             let checkpoint = state.resumable_checkpoint();
-            match Bridge::spawn(config.backend, deliver_a(state.dispatcher())) {
+            match Bridge::spawn(&config, deliver_a(state.dispatcher())) {
                 Ok(b) => {
                     state.dispatch(Action::SetConfig(Box::new(config.clone())));
                     if checkpoint.is_none() {
