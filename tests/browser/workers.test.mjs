@@ -10,6 +10,8 @@ import { serve, launch, outDir, watchErrors, waitForStep, DIST_DIR } from './har
 
 let server;
 let browser;
+/** A requested file's name, as the server's folder holds it. */
+const nameOf = (url) => new URL(url).pathname.split('/').pop() || 'index.html';
 before(async () => { server = await serve(DIST_DIR); browser = await launch(); });
 after(async () => { await browser?.close(); await server?.close(); });
 
@@ -20,7 +22,6 @@ test('Auto without a hardware GPU: only the CPU worker is downloaded, and its me
   const requested = [];
   const files = new Map();
   const reading = [];
-  const nameOf = (url) => new URL(url).pathname.split('/').pop() || 'index.html';
   page.on('request', (r) => requested.push(nameOf(r.url())));
   page.on('response', (r) => {
     reading.push(r.body().then((b) => files.set(nameOf(r.url()), b), () => { /* no body */ }));
@@ -76,7 +77,7 @@ test('Auto with a hardware GPU: a first visit still downloads only the CPU worke
   const errors = watchErrors(page);
   await page.addInitScript(pretendHardwareGpu);
   const requested = [];
-  page.on('request', (r) => requested.push(new URL(r.url()).pathname.split('/').pop()));
+  page.on('request', (r) => requested.push(nameOf(r.url())));
   await page.goto(server.url);
   await page.waitForSelector('#backend-measured', { timeout: 120_000 });
   assert.ok(requested.includes('worker_bg.wasm'), `the CPU worker was loaded: ${requested}`);
