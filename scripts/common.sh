@@ -23,15 +23,22 @@ step_done() {
   printf '   took %s s\n' "$(( $(date +%s) - STEP_START ))"
 }
 
-# Whether the build cache holds burn's artifacts for a profile folder (e.g. release,
-# wasm32-unknown-unknown/debug): what decides between a cold and a warm build.
+# Whether the build cache holds burn's artifacts for a profile folder (e.g.
+# wasm32-unknown-unknown/release) built with the rustflags $2 (as cargo's fingerprint JSON
+# writes them, e.g. "-C","target-feature=+simd128"): what decides between a cold and a warm
+# build, since other flags rebuild everything.
 cache_has_burn() {
-  compgen -G "$CARGO_TARGET_DIR/$1/deps/libburn_core-*.r*" >/dev/null
+  grep -qsF "\"rustflags\":[$2]" "$CARGO_TARGET_DIR/$1"/.fingerprint/burn-core-*/lib-burn_core.json
+}
+
+# The wasm32 rustflags of .cargo/config.toml, in the fingerprint's spelling.
+wasm_rustflags() {
+  sed -n 's/^rustflags = \[\(.*\)\]$/\1/p' .cargo/config.toml | sed 's/, /,/g'
 }
 
 # The expected time of a release wasm build.
 wasm_build_estimate() {
-  if cache_has_burn wasm32-unknown-unknown/release; then
+  if cache_has_burn wasm32-unknown-unknown/release "$(wasm_rustflags)"; then
     echo "warm cache: ≈ 4–6 min, mostly wasm-opt on the two workers"
   else
     echo "cold cache: ≈ 25 min on 2 cores (burn is built twice: the CPU worker and the WebGPU one), once per machine; later ≈ 4–6 min"

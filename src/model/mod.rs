@@ -1,6 +1,8 @@
 //! Networks: encoders q(z|x) and decoders p(x|z), assembled into a [`vae::Vae`].
 
 #[cfg(feature = "train")]
+pub mod bernoulli;
+#[cfg(feature = "train")]
 pub mod conv;
 #[cfg(feature = "train")]
 pub mod conv_gemm;

@@ -3,10 +3,11 @@
 
 use burn::module::Param;
 use burn::prelude::*;
-use burn::tensor::activation::{relu, softplus};
+use burn::tensor::activation::softplus;
 use burn::tensor::Distribution;
 use serde::{Deserialize, Serialize};
 
+use super::bernoulli;
 use super::conv::{self, ConvDecoder, ConvEncoder, ConvSize};
 use super::mlp::{Activation, Mlp, MlpConfig};
 use crate::math::gaussian;
@@ -294,32 +295,28 @@ impl Vae {
     /// Reconstruction negative log-likelihood −log p(x|z) per point, summed over features.
     ///
     /// Gaussian: [`gaussian::neg_log_likelihood`], or [`softplus_std_nll`] with a std head.
-    /// Bernoulli (logits l):
+    /// Bernoulli (logits l): [`bernoulli::nll`],
     /// Σ_d [max(l, 0) − l·x + log(1 + e^(−|l|))], the stable binary cross-entropy.
     ///
     /// # Shapes
     /// - `x`, `decoded`: `[batch, D]` → `[batch]`
     pub fn recon_nll(&self, x: Tensor<2>, decoded: Tensor<2>) -> Tensor<1> {
-        let per_feature = match &self.decoder {
-            Decoder::Conv(_) | Decoder::MlpLogits(_) => {
-                let l = decoded; // [batch, D]
-                relu(l.clone()) - l.clone() * x + l.abs().neg().exp().log1p()
-            }
+        match &self.decoder {
+            Decoder::Conv(_) | Decoder::MlpLogits(_) => bernoulli::nll(decoded, x),
             Decoder::MlpStd(_) => {
                 let d = x.dims()[1];
                 let mean = decoded.clone().narrow(1, 0, d); // [batch, D]
                 let std_pre = decoded.narrow(1, d, d); // [batch, D]
-                return softplus_std_nll(x, mean, std_pre);
+                softplus_std_nll(x, mean, std_pre)
             }
             Decoder::Mlp(_) => {
                 let logvar = match &self.obs_logvar {
                     Some(p) => p.val().clamp(-9.0, 4.0), // [D]
                     None => Tensor::<1>::full([x.dims()[1]], self.fixed_obs_logvar, &x.device()),
                 };
-                return gaussian::neg_log_likelihood(x, decoded, logvar);
+                gaussian::neg_log_likelihood(x, decoded, logvar)
             }
-        };
-        per_feature.sum_dim(1).squeeze_dim::<1>(1) // [batch]
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 //! f32 throughout (as the tensors), with a max-shifted log-sum-exp and a polynomial exp that
 //! vectorises; rows are split across threads natively.
 
+use crate::math::fast::exp_nonpositive;
 use crate::math::special::LOG_2PI;
 
 /// Gradients of a batch mean with respect to the rows `x` (`[R, K]`), and to the posteriors'
@@ -101,28 +102,6 @@ impl Posteriors {
         let r = kk * self.b..(kk + 1) * self.b;
         (&self.mu[r.clone()], &self.inv_var[r.clone()], &self.c[r])
     }
-}
-
-/// exp(x) for x ≤ 0 (log-sum-exp shifts), relative error ≈ 2e-7, in branch-free
-/// arithmetic the compiler vectorises (Cephes' expf polynomial; 2ⁿ built from the bits).
-#[inline(always)]
-fn exp_nonpositive(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    // 1.5·2²³: adding it rounds to an integer held in the low mantissa bits.
-    const SHIFTER: f32 = 12_582_912.0;
-    let x = x.max(-87.0);
-    let f = x * LOG2E + SHIFTER;
-    let n = f - SHIFTER;
-    let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
-    let mut p = 1.987_569_1e-4_f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 0.5;
-    let e = p * r * r + r + 1.0;
-    let bits = (f.to_bits() as i32).wrapping_sub(0x4B40_0000); // n as an integer
-    e * f32::from_bits(((bits + 127) << 23) as u32)
 }
 
 /// Lanes of the hand-split reductions: float sums and maxima only vectorise when each lane

@@ -9,8 +9,11 @@ use crate::rng::Rng;
 use crate::train::bench_configs::configs;
 use crate::train::{backend, BackendChoice, DatasetKind, ModelKind, TrainConfig, Trainer};
 
-/// Seconds of training timed per configuration.
+/// Seconds of training timed per configuration, and the fewest steps timed: a slow
+/// configuration (the dSprites nets, a few steps/s) is timed over two readback blocks at least,
+/// not one.
 const SECONDS: f64 = 1.0;
+const MIN_STEPS: u32 = 10;
 
 fn line(what: String, value: f64, unit: &str) -> BenchLine {
     BenchLine {
@@ -94,13 +97,14 @@ pub async fn run(now_ms: fn() -> f64, adapter: Option<AdapterInfo>, emit: impl F
                 let simd = gemm_common::get_wasm_simd128();
                 if b == BackendChoice::Flex && simd {
                     gemm_common::set_wasm_simd128(false);
-                    let plain = time_steps(config.clone(), &device, now_ms, SECONDS).await;
+                    let plain =
+                        time_steps(config.clone(), &device, now_ms, SECONDS, MIN_STEPS).await;
                     gemm_common::set_wasm_simd128(true);
                     if let Ok(rate) = plain {
                         emit(line(format!("{what}, SIMD128 off"), rate, "steps/s"));
                     }
                 }
-                match time_steps(config, &device, now_ms, SECONDS).await {
+                match time_steps(config, &device, now_ms, SECONDS, MIN_STEPS).await {
                     Ok(rate) => emit(line(
                         if b == BackendChoice::Flex && simd {
                             format!("{what}, SIMD128 on")
@@ -144,7 +148,7 @@ pub async fn run(now_ms: fn() -> f64, adapter: Option<AdapterInfo>, emit: impl F
                 ));
                 continue;
             }
-            match time_steps(c.config, &device, now_ms, SECONDS).await {
+            match time_steps(c.config, &device, now_ms, SECONDS, MIN_STEPS).await {
                 Ok(rate) => emit(line(what, rate, "steps/s")),
                 Err(e) => emit(line(format!("{what}: failed: {e}"), 0.0, "steps/s")),
             }
@@ -152,23 +156,24 @@ pub async fn run(now_ms: fn() -> f64, adapter: Option<AdapterInfo>, emit: impl F
     }
 }
 
-/// Steps per second of `config` on `device`, timed for `seconds` after a warm-up of three
-/// steps and a readback (WebGPU compiles its kernels then), reading back every 5 steps as
-/// training does.
+/// Steps per second of `config` on `device`, timed for `seconds` and at least `min_steps`
+/// steps after a warm-up of five steps and a readback (as `disentangle-lab bench`; WebGPU
+/// compiles its kernels then), reading back every 5 steps as training does.
 pub async fn time_steps(
     config: TrainConfig,
     device: &burn::prelude::Device,
     now_ms: fn() -> f64,
     seconds: f64,
+    min_steps: u32,
 ) -> Result<f64, String> {
     let mut t = Trainer::new(config, device)?;
-    for _ in 0..3 {
+    for _ in 0..5 {
         t.step();
     }
     t.snapshot(0).await.map_err(|e| e.to_string())?;
     let start = now_ms();
     let mut steps = 0u32;
-    while (now_ms() - start) / 1000.0 < seconds {
+    while (now_ms() - start) / 1000.0 < seconds || steps < min_steps {
         for _ in 0..5 {
             t.step();
         }

@@ -128,7 +128,8 @@ async fn open_backend(
                     let Ok(device) = backend::device_for(c).await else {
                         continue;
                     };
-                    match bench::time_steps(config.clone(), &device, now_ms, PROBE_SECONDS).await {
+                    match bench::time_steps(config.clone(), &device, now_ms, PROBE_SECONDS, 0).await
+                    {
                         Ok(rate) => measured.push((c, rate)),
                         Err(e) => post(&FromWorker::Error(format!(
                             "Auto could not time {}: {e}",

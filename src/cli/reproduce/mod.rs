@@ -331,7 +331,7 @@ baseline of (b), (c) and (e).";
 
 /// Where the training-length check is (on the lessons' page only).
 const LONGER: &str = " Whether the dSprites verdicts depend on that short training is \
-measured by `reproduce --only a,b --steps-scale 5 --out docs/longer` (5,000 steps, 34 min): \
+measured by `reproduce --only a,b --steps-scale 5 --out docs/longer` (5,000 steps, 38 min): \
 [`docs/longer/results.md`](longer/results.md).";
 
 #[cfg(test)]
