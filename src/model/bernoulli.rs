@@ -314,6 +314,23 @@ mod tests {
         }
     }
 
+    /// Rows of 4096 split into blocks of 8 rows on threads (20 rows: two full blocks and a
+    /// partial one) give what one pass over all rows gives.
+    #[test]
+    fn blocks_on_threads_match_one_pass() {
+        let mut rng = crate::rng::Rng::new(9);
+        let (b, d) = (20, 4096);
+        let l: Vec<f32> = (0..b * d).map(|_| (rng.normal() * 4.0) as f32).collect();
+        let x: Vec<f32> = (0..b * d)
+            .map(|_| (rng.uniform() > 0.8) as u8 as f32)
+            .collect();
+        let (v, g) = nll_rows(&l, &x, d, true);
+        let (mut v1, mut g1) = (vec![0.0; b], vec![0.0; b * d]);
+        rows(&l, &x, d, &mut v1, &mut g1);
+        assert_eq!(v, v1);
+        assert_eq!(g, g1);
+    }
+
     #[test]
     fn a_non_finite_logit_makes_its_row_non_finite() {
         for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
