@@ -259,15 +259,7 @@ fn tensor_formula(l: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-        t.into_data()
-            .try_to_vec::<f32>()
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect()
-    }
+    use crate::model::vae::tests::host;
 
     /// The stable binary cross-entropy in f64, and its derivative.
     fn exact(l: f64, x: f64) -> (f64, f64) {

@@ -239,7 +239,7 @@ impl ConvS2 for Flex {
 }
 
 /// A Flex tensor's f32 values, row-major (copied only when not contiguous).
-pub(super) fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
+pub(crate) fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     match t.as_slice::<f32>() {
         Some(s) => std::borrow::Cow::Borrowed(s),
         None => std::borrow::Cow::Owned(

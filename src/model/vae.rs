@@ -321,10 +321,11 @@ impl Vae {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    /// A tensor's values as f64 (the model tests' readback).
+    pub(crate) fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
         t.into_data()
             .try_to_vec::<f32>()
             .unwrap()

@@ -10,9 +10,11 @@
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{backend_extension, Backend, Dispatch, Flex, TensorMetadata};
+use burn::backend::{backend_extension, Backend, Dispatch, Flex};
 use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, ModuleOptimizer, Optimizer};
 use burn::prelude::*;
+
+use crate::model::conv_gemm::values;
 
 pub use crate::settings::OptimizerKind;
 
@@ -123,23 +125,20 @@ pub trait HostAdam: Backend {
     );
 }
 
-/// A tensor whose buffer holds exactly its values in order, so it can be updated in place.
-fn dense(t: FlexTensor) -> FlexTensor {
-    let n = t.shape().num_elements();
-    let exact = t.bytes().len() == n * std::mem::size_of::<f32>();
-    if t.is_contiguous() && t.layout().start_offset() == 0 && exact {
-        t
-    } else {
-        t.to_contiguous()
-    }
-}
-
-/// A tensor's f32 values in order, borrowed where they lie.
-fn read(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    match t.as_slice::<f32>() {
-        Some(s) => std::borrow::Cow::Borrowed(s),
-        None => std::borrow::Cow::Owned(dense(t.clone()).storage::<f32>().to_vec()),
-    }
+/// One Adam or AMSGrad step on Flex tensors. `to_contiguous` hands back a tensor whose
+/// buffer holds exactly its values (the same tensor when it already does), so `storage_mut`
+/// updates it in place, copying only a buffer another tensor shares.
+fn flex_step(
+    [p, g, m, v]: [FlexTensor; 4],
+    vmax: Option<FlexTensor>,
+    step: AdamStep,
+) -> ([FlexTensor; 3], Option<FlexTensor>) {
+    let (mut p, mut m, mut v) = (p.to_contiguous(), m.to_contiguous(), v.to_contiguous());
+    let mut vmax = vmax.map(|x| x.to_contiguous());
+    let g = values(&g);
+    let (ps, ms, vs) = (p.storage_mut(), m.storage_mut(), v.storage_mut());
+    adam_chunks(step, ps, &g, ms, vs, vmax.as_mut().map(|x| x.storage_mut()));
+    ([p, m, v], vmax)
 }
 
 impl HostAdam for Flex {
@@ -150,10 +149,7 @@ impl HostAdam for Flex {
         v: FlexTensor,
         step: AdamStep,
     ) -> (FlexTensor, FlexTensor, FlexTensor) {
-        let (mut p, mut m, mut v) = (dense(p), dense(m), dense(v));
-        let g = read(&g);
-        let (ps, ms, vs) = (p.storage_mut(), m.storage_mut(), v.storage_mut());
-        adam_chunks(step, ps, &g, ms, vs, None);
+        let ([p, m, v], _) = flex_step([p, g, m, v], None, step);
         (p, m, v)
     }
 
@@ -165,11 +161,8 @@ impl HostAdam for Flex {
         vmax: FlexTensor,
         step: AdamStep,
     ) -> (FlexTensor, FlexTensor, FlexTensor, FlexTensor) {
-        let (mut p, mut m, mut v, mut x) = (dense(p), dense(m), dense(v), dense(vmax));
-        let g = read(&g);
-        let (ps, ms, vs) = (p.storage_mut(), m.storage_mut(), v.storage_mut());
-        adam_chunks(step, ps, &g, ms, vs, Some(x.storage_mut()));
-        (p, m, v, x)
+        let ([p, m, v], x) = flex_step([p, g, m, v], Some(vmax), step);
+        (p, m, v, x.expect("AMSGrad keeps its maximum"))
     }
 }
 
