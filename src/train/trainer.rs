@@ -106,8 +106,16 @@ pub struct Trainer {
     names: &'static [TermName],
     /// Detached `[1, terms]` rows of the steps since the last snapshot.
     pending: Vec<Tensor<2>>,
+    /// The state a non-finite loss rolls back to: the first snapshot [`GOOD_EVERY_STEPS`]
+    /// after the previous one.
     last_good: GoodState,
 }
+
+/// Steps between two refreshes of the state to roll back to. Keeping one shares the
+/// parameters and Adam's moments with it, so the next update copies them all (the CPU
+/// backends update in place otherwise): once per snapshot, that was each step of a dSprites
+/// run in the page. A rollback now loses at most this many steps more.
+const GOOD_EVERY_STEPS: u64 = 20;
 
 impl Trainer {
     /// Builds model, optimiser(s) and data for `config` on `device` (a CPU or wgpu device;
@@ -389,13 +397,15 @@ impl Trainer {
                 self.schedule.observe(f64::from(l), self.config.lr);
             }
         }
-        self.last_good = GoodState {
-            model: self.model().clone(),
-            optim: self.optim.clone(),
-            critic: self.critic.clone(),
-            schedule: self.schedule.clone(),
-            step: self.step,
-        };
+        if self.step >= self.last_good.step + GOOD_EVERY_STEPS {
+            self.last_good = GoodState {
+                model: self.model().clone(),
+                optim: self.optim.clone(),
+                critic: self.critic.clone(),
+                schedule: self.schedule.clone(),
+                step: self.step,
+            };
+        }
         let posterior = if posterior_points > 0 {
             Some(self.sample_posterior(posterior_points).await?)
         } else {
@@ -549,11 +559,17 @@ mod tests {
     #[test]
     fn a_non_finite_term_stops_with_a_message_and_restores_the_last_good_state() {
         let mut t = trainer();
-        for _ in 0..5 {
+        for _ in 0..GOOD_EVERY_STEPS {
             t.step();
         }
         let good = pollster::block_on(t.snapshot(0)).unwrap();
         let good_z = pollster::block_on(t.sample_posterior(4)).unwrap();
+        // A snapshot sooner than GOOD_EVERY_STEPS later keeps the older state to roll back to.
+        for _ in 0..2 {
+            t.step();
+        }
+        pollster::block_on(t.snapshot(0)).unwrap();
+        assert_eq!(t.last_good.step, good.step);
         for _ in 0..3 {
             t.step();
         }
@@ -561,20 +577,23 @@ mod tests {
         let nan = Tensor::<2>::full([1, t.names.len()], f32::NAN, t.device());
         t.pending[1] = nan;
         let err = pollster::block_on(t.snapshot(0)).unwrap_err();
+        let bad = GOOD_EVERY_STEPS + 3;
         assert_eq!(
             err,
             TrainError::NonFinite {
-                step: 6,
+                step: bad,
                 restored_step: good.step
             }
         );
         let msg = err.to_string();
         assert!(
-            msg.contains("NaN") && msg.contains("step 6") && msg.contains("step 5"),
+            msg.contains("NaN")
+                && msg.contains(&format!("step {bad}"))
+                && msg.contains(&format!("step {}", good.step)),
             "{msg}"
         );
-        assert_eq!(t.step_count(), 5);
-        // The restored model is the one of step 5: same encoder means for the same inputs.
+        assert_eq!(t.step_count(), GOOD_EVERY_STEPS);
+        // The restored model is the one of that step: same encoder means for the same inputs.
         let x = t.shown.0.clone().narrow(0, 0, 4).inner();
         let (mu_now, _) = t.model().vae.valid().encode(x.clone());
         let (mu_good, _) = t.last_good.model.vae.valid().encode(x);
@@ -582,6 +601,9 @@ mod tests {
         assert_eq!(good_z.latents, 2);
         // And it trains on.
         t.step();
-        assert_eq!(pollster::block_on(t.snapshot(0)).unwrap().step, 6);
+        assert_eq!(
+            pollster::block_on(t.snapshot(0)).unwrap().step,
+            GOOD_EVERY_STEPS + 1
+        );
     }
 }

@@ -326,6 +326,11 @@ impl UiState {
                     &mut self.term_history[i].1
                 }
             };
+            // After a rollback (a non-finite loss restores an earlier state) the steps from
+            // there on are trained again: their old points go.
+            if series.last().is_some_and(|&(s, _)| s >= curves.first_step) {
+                series.retain(|&(s, _)| s < curves.first_step);
+            }
             for (i, &v) in values.iter().enumerate() {
                 series.push((curves.first_step + i as u64, v));
             }
@@ -657,6 +662,17 @@ mod tests {
         s.apply(Action::Worker(vec![progress(2, &long)]));
         assert!(s.loss_history.len() <= MAX_HISTORY);
         assert_eq!(s.loss_history[0], (0, 3.0), "the start survives thinning");
+    }
+
+    #[test]
+    fn curves_after_a_rollback_replace_the_rolled_back_steps() {
+        let mut s = UiState::default();
+        s.apply(Action::Worker(vec![progress(0, &[5.0, 4.0, 3.0, 2.0])]));
+        // A non-finite loss rolled the model back to step 2; it trains steps 2 and 3 again.
+        s.apply(Action::Worker(vec![progress(2, &[3.5, 2.5])]));
+        assert_eq!(s.loss_history, vec![(0, 5.0), (1, 4.0), (2, 3.5), (3, 2.5)]);
+        assert_eq!(s.term_history[0].1.len(), 4);
+        assert_eq!(s.step, 4);
     }
 
     #[test]

@@ -92,28 +92,11 @@ pub async fn run(now_ms: fn() -> f64, adapter: Option<AdapterInfo>, emit: impl F
                     model.key(),
                     config.batch.min(400)
                 );
-                // Flex's matrix products with gemm's SIMD128 kernels off, then as configured:
-                // the speed-up, side by side in one run.
-                let simd = gemm_common::get_wasm_simd128();
-                if b == BackendChoice::Flex && simd {
-                    gemm_common::set_wasm_simd128(false);
-                    let plain =
-                        time_steps(config.clone(), &device, now_ms, SECONDS, MIN_STEPS).await;
-                    gemm_common::set_wasm_simd128(true);
-                    if let Ok(rate) = plain {
-                        emit(line(format!("{what}, SIMD128 off"), rate, "steps/s"));
-                    }
-                }
+                // No SIMD128-off timing beside it: gemm picks its kernel once, at its first
+                // product, and keeps it, so switching SIMD128 off for a measurement left every
+                // later Flex run of this worker on the scalar kernel (half the speed).
                 match time_steps(config, &device, now_ms, SECONDS, MIN_STEPS).await {
-                    Ok(rate) => emit(line(
-                        if b == BackendChoice::Flex && simd {
-                            format!("{what}, SIMD128 on")
-                        } else {
-                            what
-                        },
-                        rate,
-                        "steps/s",
-                    )),
+                    Ok(rate) => emit(line(what, rate, "steps/s")),
                     Err(e) => emit(line(format!("{what}: failed: {e}"), 0.0, "steps/s")),
                 }
             }
