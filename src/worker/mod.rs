@@ -455,6 +455,8 @@ async fn report(
             true
         }
         Err(e) => {
+            // Not retried while paused: the message says what failed, once.
+            cadence.step = Some(t.step_count());
             post(&FromWorker::Error(e.to_string()));
             false
         }
