@@ -35,8 +35,11 @@ const POSTERIOR_POINTS: usize = 400;
 /// training rate; four pictures a second are smooth enough for a scatter plot.
 const POSTERIOR_EVERY_MS: f64 = 250.0;
 /// And at most this share of the time goes to sampling q(z): the next sample waits
-/// `(1 / share − 1)` times as long as the last one took, whatever `POSTERIOR_EVERY_MS` says.
+/// `(1 / share − 1)` times as long as the last one took, whatever `POSTERIOR_EVERY_MS` says,
 const POSTERIOR_SHARE: f64 = 0.1;
+/// but never longer than this (ms): where sampling is slow (WebGPU on a software adapter) the
+/// plot still moves while the run trains.
+const POSTERIOR_MAX_WAIT_MS: f64 = 2000.0;
 /// Minimum time between two traversals (ms): decoding a grid costs more than a snapshot.
 const TRAVERSAL_EVERY_MS: f64 = 1500.0;
 /// Time between two checkpoints of a training model (ms): what a crash can cost at most.
@@ -438,7 +441,7 @@ async fn report(
             if with_posterior {
                 let end = now_ms();
                 let wait = (end - start) * (1.0 / POSTERIOR_SHARE - 1.0);
-                cadence.next_at = end + wait.max(POSTERIOR_EVERY_MS);
+                cadence.next_at = end + wait.clamp(POSTERIOR_EVERY_MS, POSTERIOR_MAX_WAIT_MS);
                 cadence.step = Some(snapshot.step);
             }
             if let Some(p) = &snapshot.posterior {
