@@ -218,9 +218,8 @@ async fn run_loop(inbox: Inbox) {
     let mut device = None;
     let mut on_gpu = false;
     let mut config = TrainConfig::default();
-    let mut last_report = (now_ms(), 0u64);
+    let mut reports = Reports::new();
     let mut last_traversal = f64::NEG_INFINITY;
-    let mut kl_per_latent: Vec<f32> = Vec::new();
     let mut pref = None;
     // What *Auto* last measured its choice on (train::backend::speed_key).
     let mut probed_for = String::new();
@@ -228,7 +227,6 @@ async fn run_loop(inbox: Inbox) {
     let mut shown_running = false;
     // (time, step) of the last checkpoint sent to the page.
     let mut checkpointed = (now_ms(), 0u64);
-    let mut posterior = PosteriorCadence::default();
     let mut outbox = |m: FromWorker| post(&m);
     loop {
         drain_inbox(&inbox, &mut control);
@@ -277,15 +275,8 @@ async fn run_loop(inbox: Inbox) {
                         checkpointed = (now_ms(), 0);
                         trainer = Some(t);
                         measures.reset();
-                        posterior = PosteriorCadence::default();
-                        report(
-                            &mut trainer,
-                            &mut last_report,
-                            &mut kl_per_latent,
-                            &mut posterior,
-                            true,
-                        )
-                        .await;
+                        reports.new_model();
+                        reports.post(&mut trainer, true).await;
                         last_traversal = f64::NEG_INFINITY;
                     }
                     Err(e) => post(&FromWorker::Error(format!(
@@ -303,15 +294,8 @@ async fn run_loop(inbox: Inbox) {
             trainer = Some(t);
             measures.reset();
             sync_running(&control, &mut shown_running);
-            posterior = PosteriorCadence::default();
-            report(
-                &mut trainer,
-                &mut last_report,
-                &mut kl_per_latent,
-                &mut posterior,
-                true,
-            )
-            .await;
+            reports.new_model();
+            reports.post(&mut trainer, true).await;
             last_traversal = f64::NEG_INFINITY;
         }
         // Live changes apply to the model in force now: a fresh one, a loaded one or the old.
@@ -342,15 +326,7 @@ async fn run_loop(inbox: Inbox) {
             control.took(taken);
             // Every step shows its q(z) in step and slow-motion modes, and the last one does.
             let force = control.delay_ms > 0 || !control.wants_steps();
-            if !report(
-                &mut trainer,
-                &mut last_report,
-                &mut kl_per_latent,
-                &mut posterior,
-                force,
-            )
-            .await
-            {
+            if !reports.post(&mut trainer, force).await {
                 control.stop();
                 sync_running(&control, &mut shown_running);
             }
@@ -364,22 +340,15 @@ async fn run_loop(inbox: Inbox) {
         }
         let idle = !control.wants_steps();
         // Paused between two samples of q(z): show the one of the step it stopped at.
-        let stale = trainer.as_ref().map(|t| Some(t.step_count())) != Some(posterior.step);
+        let stale = trainer.as_ref().map(|t| Some(t.step_count())) != Some(reports.posterior.step);
         if idle && trainer.is_some() && stale {
-            report(
-                &mut trainer,
-                &mut last_report,
-                &mut kl_per_latent,
-                &mut posterior,
-                true,
-            )
-            .await;
+            reports.post(&mut trainer, true).await;
         }
         if let Some(t) = trainer.as_ref() {
             // Traversals every TRAVERSAL_EVERY_MS while training, and once after it stops.
             let due = now_ms() - last_traversal > TRAVERSAL_EVERY_MS;
-            if due && (!idle || last_traversal < last_report.0) {
-                match t.traversal(0, &kl_per_latent).await {
+            if due && (!idle || last_traversal < reports.last.0) {
+                match t.traversal(0, &reports.kl_per_latent).await {
                     Ok(tr) => post(&FromWorker::Traversal(tr)),
                     Err(e) => post(&FromWorker::Error(e.to_string())),
                 }
@@ -421,47 +390,66 @@ struct PosteriorCadence {
     step: Option<u64>,
 }
 
-/// Reads a snapshot back and posts it, with a sample of q(z) when one is due or `force`d;
-/// false if training had to stop.
-async fn report(
-    trainer: &mut Option<Trainer>,
-    last: &mut (f64, u64),
-    kl: &mut Vec<f32>,
-    cadence: &mut PosteriorCadence,
-    force: bool,
-) -> bool {
-    let Some(t) = trainer.as_mut() else {
-        return false;
-    };
-    let start = now_ms();
-    let with_posterior = force || start >= cadence.next_at;
-    let points = if with_posterior { POSTERIOR_POINTS } else { 0 };
-    match t.snapshot(points).await {
-        Ok(snapshot) => {
-            if with_posterior {
-                let end = now_ms();
-                let wait = (end - start) * (1.0 / POSTERIOR_SHARE - 1.0);
-                cadence.next_at = end + wait.clamp(POSTERIOR_EVERY_MS, POSTERIOR_MAX_WAIT_MS);
-                cadence.step = Some(snapshot.step);
-            }
-            if let Some(p) = &snapshot.posterior {
-                kl.clone_from(&p.kl_per_latent);
-            }
-            let now = now_ms();
-            let steps = snapshot.step.saturating_sub(last.1);
-            let secs = ((now - last.0) / 1000.0).max(1e-6);
-            *last = (now, snapshot.step);
-            post(&FromWorker::Progress {
-                steps_per_second: steps as f64 / secs,
-                snapshot,
-            });
-            true
+/// What the worker last reported to the page, which the next report builds on.
+struct Reports {
+    /// (time, step) of the last snapshot posted: the training rate is measured from it.
+    last: (f64, u64),
+    /// KL per latent of the last sample of q(z): orders the traversal's rows.
+    kl_per_latent: Vec<f32>,
+    posterior: PosteriorCadence,
+}
+
+impl Reports {
+    fn new() -> Self {
+        Self {
+            last: (now_ms(), 0),
+            kl_per_latent: Vec::new(),
+            posterior: PosteriorCadence::default(),
         }
-        Err(e) => {
-            // Not retried while paused: the message says what failed, once.
-            cadence.step = Some(t.step_count());
-            post(&FromWorker::Error(e.to_string()));
-            false
+    }
+
+    /// A new or loaded model: its first report samples q(z) whatever the cadence says.
+    fn new_model(&mut self) {
+        self.posterior = PosteriorCadence::default();
+    }
+
+    /// Reads a snapshot back and posts it, with a sample of q(z) when one is due or
+    /// `force`d; false if training had to stop.
+    async fn post(&mut self, trainer: &mut Option<Trainer>, force: bool) -> bool {
+        let Some(t) = trainer.as_mut() else {
+            return false;
+        };
+        let cadence = &mut self.posterior;
+        let start = now_ms();
+        let with_posterior = force || start >= cadence.next_at;
+        let points = if with_posterior { POSTERIOR_POINTS } else { 0 };
+        match t.snapshot(points).await {
+            Ok(snapshot) => {
+                if with_posterior {
+                    let end = now_ms();
+                    let wait = (end - start) * (1.0 / POSTERIOR_SHARE - 1.0);
+                    cadence.next_at = end + wait.clamp(POSTERIOR_EVERY_MS, POSTERIOR_MAX_WAIT_MS);
+                    cadence.step = Some(snapshot.step);
+                }
+                if let Some(p) = &snapshot.posterior {
+                    self.kl_per_latent.clone_from(&p.kl_per_latent);
+                }
+                let now = now_ms();
+                let steps = snapshot.step.saturating_sub(self.last.1);
+                let secs = ((now - self.last.0) / 1000.0).max(1e-6);
+                self.last = (now, snapshot.step);
+                post(&FromWorker::Progress {
+                    steps_per_second: steps as f64 / secs,
+                    snapshot,
+                });
+                true
+            }
+            Err(e) => {
+                // Not retried while paused: the message says what failed, once.
+                cadence.step = Some(t.step_count());
+                post(&FromWorker::Error(e.to_string()));
+                false
+            }
         }
     }
 }
