@@ -1,6 +1,7 @@
 //! The dSprites networks' stride-2 convolutions on channels-last (NHWC) activations, each
-//! way (forward, and both gradients) one gather of [`super::im2col`] and one matrix product,
-//! as a burn backend extension on Flex with a hand-written backward pass. Same function and
+//! way (forward, and both gradients) one gather of [`super::im2col`] and one matrix product
+//! (the weight gradient reuses the forward's gather), as a burn backend extension on Flex
+//! with a hand-written backward pass. Same function and
 //! parameters as burn's `Conv2d` / `ConvTranspose2d`; used on Flex, where burn-flex's direct
 //! convolutions and their backward passes (a transposed or huge-kernel convolution per
 //! gradient) took most of a dSprites step (profiled: `conv_plane_accumulate` and its im2col
@@ -89,11 +90,26 @@ fn add_bias<B: Backend>(y: FloatTensor<B>, bias: FloatTensor<B>) -> FloatTensor<
 
 /// C(x, W): `[B, H, W, C]`, `[Co, C, k, k]` → `[B, Ho, Wo, Co]`.
 fn conv_c<B: ConvS2>(x: FloatTensor<B>, weight: FloatTensor<B>) -> FloatTensor<B> {
+    let (cols, out) = conv_gather::<B>(x, weight.shape()[2]);
+    conv_of_cols::<B>(cols, weight, out)
+}
+
+/// The k × k convolution's windows of x, `[B·Ho·Wo, k·k·C]`, and its output's `[B, Ho, Wo]`.
+fn conv_gather<B: ConvS2>(x: FloatTensor<B>, k: usize) -> (FloatTensor<B>, [usize; 3]) {
     let [b, h, w, c] = dims::<B, 4>(&x);
-    let [co, _, k, _] = dims::<B, 4>(&weight);
     let pad = (k - 2) / 2;
     let (ho, wo) = Image { batch: b, h, w, c }.conv_out(k, pad);
-    let cols = B::im2col_s2(x, k, pad); // [B·Ho·Wo, k·k·C]
+    (B::im2col_s2(x, k, pad), [b, ho, wo])
+}
+
+/// C from the windows of [`conv_gather`]: `[B·Ho·Wo, k·k·C]`, `[Co, C, k, k]` →
+/// `[B, Ho, Wo, Co]`.
+fn conv_of_cols<B: Backend>(
+    cols: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    [b, ho, wo]: [usize; 3],
+) -> FloatTensor<B> {
+    let [co, c, k, _] = dims::<B, 4>(&weight);
     let wm = B::float_permute(weight, &[2, 3, 1, 0]); // [k, k, C, Co]
     let wm = B::float_reshape(wm, Shape::new([k * k * c, co])); // [k·k·C, Co]
     let y = B::float_matmul(cols, wm); // [B·Ho·Wo, Co]
@@ -156,20 +172,44 @@ fn deconv_d<B: ConvS2>(x: FloatTensor<B>, weight: FloatTensor<B>) -> FloatTensor
         let rows = B::float_matmul(x, scatter_weights::<B>(weight)); // [B·H·W, 16Co]
         return B::col2im_s2(rows, b, 2 * h, 2 * w, co, 4, 1);
     }
-    let cols = B::phase_gather_s2(x); // [4, B·H·W, 4C]
+    deconv_of_phases::<B>(B::phase_gather_s2(x), weight, [b, h, w])
+}
+
+/// D from the gathered inputs of [`ConvS2::phase_gather_s2`] (`[4, B·H·W, 4C]`) of an input
+/// `[B, H, W, C]`: → `[B, 2H, 2W, Co]`.
+fn deconv_of_phases<B: Backend>(
+    cols: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    [b, h, w]: [usize; 3],
+) -> FloatTensor<B> {
     let y = B::float_matmul(cols, phase_weights::<B>(weight)); // [4, B·H·W, Co]
     from_phases::<B>(y, b, h, w)
 }
 
-/// dW of D(x, W) for the output gradient dy: `[C, Co, 4, 4]`.
-fn deconv_grad_w<B: ConvS2>(
+/// D(x, W) and what its weight gradient needs: x when D scatters, else x's phase gather.
+fn deconv_kept<B: ConvS2>(
     x: FloatTensor<B>,
+    weight: FloatTensor<B>,
+) -> (FloatTensor<B>, FloatTensor<B>) {
+    let [b, h, w, c] = dims::<B, 4>(&x);
+    if scatters(c, weight.shape()[1]) {
+        return (deconv_d::<B>(x.clone(), weight), x);
+    }
+    let cols = B::phase_gather_s2(x);
+    (deconv_of_phases::<B>(cols.clone(), weight, [b, h, w]), cols)
+}
+
+/// dW of D(x, W) for the output gradient dy: `[C, Co, 4, 4]`. `kept` is what the forward
+/// kept ([`deconv_kept`]): x itself when D scatters, else x's phase gather.
+fn deconv_grad_w<B: ConvS2>(
+    kept: FloatTensor<B>,
     dy: FloatTensor<B>,
     c: usize,
     co: usize,
 ) -> FloatTensor<B> {
     if scatters(c, co) {
         // y = col2im(x·W'): dW' = xᵀ·im2col(dy).
+        let x = kept;
         let [b, h, w, _] = dims::<B, 4>(&x);
         let x = B::float_reshape(x, Shape::new([b * h * w, c]));
         let cols = B::im2col_s2(dy, 4, 1); // [B·H·W, 16Co]
@@ -177,7 +217,7 @@ fn deconv_grad_w<B: ConvS2>(
         let dw = B::float_reshape(dw, Shape::new([c, 4, 4, co]));
         return B::float_permute(dw, &[0, 3, 1, 2]);
     }
-    let cols = B::phase_gather_s2(x); // [4, B·H·W, 4C]
+    let cols = kept; // [4, B·H·W, 4C]
     let dyp = to_phases::<B>(dy); // [4, B·H·W, Co]
     let dwp = B::float_matmul(B::float_swap_dims(cols, 1, 2), dyp); // [4, 4C, Co]
     from_phase_weights::<B>(dwp, c, co)
@@ -251,7 +291,11 @@ pub(crate) fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     }
 }
 
-/// What a backward step keeps: the forward's input and weight.
+/// What a backward step keeps: the forward's gathered input (or the input itself, see
+/// [`deconv_kept`]) and the weight. The weight gradient multiplies the same gathered matrix
+/// the forward did, so keeping it saves a second gather of the largest tensors of a step (up
+/// to 33 MB for a batch of 64 in disentanglement_lib's network) for the memory of holding it
+/// until the backward pass.
 type Saved<B> = (FloatTensor<B>, FloatTensor<B>);
 
 #[derive(Debug)]
@@ -263,15 +307,13 @@ impl<B: Backend + ConvS2> Backward<B, 3> for ConvBackward {
     fn backward(self, ops: Ops<Saved<B>, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_w, node_b] = ops.parents;
         let dy = grads.consume::<B>(&ops.node); // [B, Ho, Wo, Co]
-        let (x, weight) = ops.state;
+        let (cols, weight) = ops.state; // [M, k·k·C], [Co, C, k, k]
         if let Some(node) = node_b {
             grads.register::<B>(node.id, bias_grad::<B>(dy.clone()));
         }
         if let Some(node) = node_w {
             let [co, c, k, _] = dims::<B, 4>(&weight);
-            let pad = (k - 2) / 2;
             let rows = dy.shape().num_elements() / co;
-            let cols = B::im2col_s2(x, k, pad); // [M, k·k·C]
             let dy2 = B::float_reshape(dy.clone(), Shape::new([rows, co]));
             let dwm = B::float_matmul(B::float_transpose(cols), dy2); // [k·k·C, Co]
             let dw = B::float_reshape(dwm, Shape::new([k, k, c, co]));
@@ -292,13 +334,13 @@ impl<B: Backend + ConvS2> Backward<B, 3> for DeconvBackward {
     fn backward(self, ops: Ops<Saved<B>, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_w, node_b] = ops.parents;
         let dy = grads.consume::<B>(&ops.node); // [B, 2H, 2W, Co]
-        let (x, weight) = ops.state;
+        let (kept, weight) = ops.state;
         if let Some(node) = node_b {
             grads.register::<B>(node.id, bias_grad::<B>(dy.clone()));
         }
         if let Some(node) = node_w {
             let [c, co, _, _] = dims::<B, 4>(&weight);
-            grads.register::<B>(node.id, deconv_grad_w::<B>(x, dy.clone(), c, co));
+            grads.register::<B>(node.id, deconv_grad_w::<B>(kept, dy.clone(), c, co));
         }
         if let Some(node) = node_x {
             grads.register::<B>(node.id, conv_c::<B>(dy, weight));
@@ -341,8 +383,9 @@ impl<B: Backend + ConvS2, C: CheckpointStrategy> ConvS2 for Autodiff<B, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let y = B::conv_s2(x.clone(), w.clone(), b);
-                prep.finish((x, w), y)
+                let (cols, out) = conv_gather::<B>(x, w.shape()[2]);
+                let y = add_bias::<B>(conv_of_cols::<B>(cols.clone(), w.clone(), out), b);
+                prep.finish((cols, w), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::conv_s2(x, w, b)),
         }
@@ -362,8 +405,8 @@ impl<B: Backend + ConvS2, C: CheckpointStrategy> ConvS2 for Autodiff<B, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let y = B::deconv_s2(x.clone(), w.clone(), b);
-                prep.finish((x, w), y)
+                let (y, kept) = deconv_kept::<B>(x, w.clone());
+                prep.finish((kept, w), add_bias::<B>(y, b))
             }
             OpsKind::UnTracked(prep) => prep.finish(B::deconv_s2(x, w, b)),
         }
