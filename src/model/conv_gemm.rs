@@ -1,11 +1,11 @@
 //! The dSprites networks' stride-2 convolutions on channels-last (NHWC) activations, each
 //! way (forward, and both gradients) one gather of [`super::im2col`] and one matrix product
 //! (the weight gradient reuses the forward's gather), as a burn backend extension on Flex
-//! with a hand-written backward pass. Same function and
-//! parameters as burn's `Conv2d` / `ConvTranspose2d`; used on Flex, where burn-flex's direct
-//! convolutions and their backward passes (a transposed or huge-kernel convolution per
-//! gradient) took most of a dSprites step (profiled: `conv_plane_accumulate` and its im2col
-//! ≈ 60 %, up to 25 ms of CPU per gradient of one layer).
+//! with a hand-written backward pass. Same function and parameters as burn's `Conv2d` /
+//! `ConvTranspose2d`; used on Flex, where burn-flex's direct convolutions and their backward
+//! passes (a transposed or huge-kernel convolution per gradient) took most of a dSprites step
+//! (profiled: `conv_plane_accumulate` and its im2col ≈ 60 %, up to 25 ms of CPU per gradient
+//! of one layer).
 //!
 //! With C(x, W) = im2col(x)·W' (a k × k, stride-2 convolution, W' = W reordered to rows
 //! (u, v, c)) and D(x, W) = the phases of phase_gather(x)·W_p interleaved (a 4 × 4, stride-2
