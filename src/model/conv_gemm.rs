@@ -165,14 +165,7 @@ fn scatter_weights<B: Backend>(weight: FloatTensor<B>) -> FloatTensor<B> {
 
 /// D(x, W): `[B, H, W, C]`, `[C, Co, 4, 4]` → `[B, 2H, 2W, Co]`.
 fn deconv_d<B: ConvS2>(x: FloatTensor<B>, weight: FloatTensor<B>) -> FloatTensor<B> {
-    let [b, h, w, c] = dims::<B, 4>(&x);
-    let co = weight.shape()[1];
-    if scatters(c, co) {
-        let x = B::float_reshape(x, Shape::new([b * h * w, c]));
-        let rows = B::float_matmul(x, scatter_weights::<B>(weight)); // [B·H·W, 16Co]
-        return B::col2im_s2(rows, b, 2 * h, 2 * w, co, 4, 1);
-    }
-    deconv_of_phases::<B>(B::phase_gather_s2(x), weight, [b, h, w])
+    deconv_kept::<B>(x, weight).0
 }
 
 /// D from the gathered inputs of [`ConvS2::phase_gather_s2`] (`[4, B·H·W, 4C]`) of an input
@@ -192,8 +185,11 @@ fn deconv_kept<B: ConvS2>(
     weight: FloatTensor<B>,
 ) -> (FloatTensor<B>, FloatTensor<B>) {
     let [b, h, w, c] = dims::<B, 4>(&x);
-    if scatters(c, weight.shape()[1]) {
-        return (deconv_d::<B>(x.clone(), weight), x);
+    let co = weight.shape()[1];
+    if scatters(c, co) {
+        let rows = B::float_reshape(x.clone(), Shape::new([b * h * w, c]));
+        let rows = B::float_matmul(rows, scatter_weights::<B>(weight)); // [B·H·W, 16Co]
+        return (B::col2im_s2(rows, b, 2 * h, 2 * w, co, 4, 1), x);
     }
     let cols = B::phase_gather_s2(x);
     (deconv_of_phases::<B>(cols.clone(), weight, [b, h, w]), cols)
