@@ -219,7 +219,6 @@ async fn run_loop(inbox: Inbox) {
     let mut on_gpu = false;
     let mut config = TrainConfig::default();
     let mut reports = Reports::new();
-    let mut last_traversal = f64::NEG_INFINITY;
     let mut pref = None;
     // What *Auto* last measured its choice on (train::backend::speed_key).
     let mut probed_for = String::new();
@@ -275,9 +274,7 @@ async fn run_loop(inbox: Inbox) {
                         checkpointed = (now_ms(), 0);
                         trainer = Some(t);
                         measures.reset();
-                        reports.new_model();
-                        reports.post(&mut trainer, true).await;
-                        last_traversal = f64::NEG_INFINITY;
+                        reports.new_model(&mut trainer).await;
                     }
                     Err(e) => post(&FromWorker::Error(format!(
                         "cannot start this configuration: {e}"
@@ -294,9 +291,7 @@ async fn run_loop(inbox: Inbox) {
             trainer = Some(t);
             measures.reset();
             sync_running(&control, &mut shown_running);
-            reports.new_model();
-            reports.post(&mut trainer, true).await;
-            last_traversal = f64::NEG_INFINITY;
+            reports.new_model(&mut trainer).await;
         }
         // Live changes apply to the model in force now: a fresh one, a loaded one or the old.
         if let (Some(live), Some(t)) = (control.live.take(), trainer.as_mut()) {
@@ -345,15 +340,7 @@ async fn run_loop(inbox: Inbox) {
             reports.post(&mut trainer, true).await;
         }
         if let Some(t) = trainer.as_ref() {
-            // Traversals every TRAVERSAL_EVERY_MS while training, and once after it stops.
-            let due = now_ms() - last_traversal > TRAVERSAL_EVERY_MS;
-            if due && (!idle || last_traversal < reports.last.0) {
-                match t.traversal(0, &reports.kl_per_latent).await {
-                    Ok(tr) => post(&FromWorker::Traversal(tr)),
-                    Err(e) => post(&FromWorker::Error(e.to_string())),
-                }
-                last_traversal = now_ms();
-            }
+            reports.traversal(t, idle).await;
             measures.tick(t, !idle, &now_ms, &mut outbox).await;
         }
         let pause = if idle && !measures.busy() {
@@ -397,6 +384,8 @@ struct Reports {
     /// KL per latent of the last sample of q(z): orders the traversal's rows.
     kl_per_latent: Vec<f32>,
     posterior: PosteriorCadence,
+    /// When the last latent traversal was posted (ms).
+    traversal_at: f64,
 }
 
 impl Reports {
@@ -405,12 +394,29 @@ impl Reports {
             last: (now_ms(), 0),
             kl_per_latent: Vec::new(),
             posterior: PosteriorCadence::default(),
+            traversal_at: f64::NEG_INFINITY,
         }
     }
 
-    /// A new or loaded model: its first report samples q(z) whatever the cadence says.
-    fn new_model(&mut self) {
+    /// A new or loaded model: reported at once, with a sample of q(z) whatever the cadence
+    /// says, and its traversal due.
+    async fn new_model(&mut self, trainer: &mut Option<Trainer>) {
         self.posterior = PosteriorCadence::default();
+        self.traversal_at = f64::NEG_INFINITY;
+        self.post(trainer, true).await;
+    }
+
+    /// Posts a latent traversal every TRAVERSAL_EVERY_MS while training, and once after it
+    /// stops (`idle`).
+    async fn traversal(&mut self, t: &Trainer, idle: bool) {
+        let due = now_ms() - self.traversal_at > TRAVERSAL_EVERY_MS;
+        if due && (!idle || self.traversal_at < self.last.0) {
+            match t.traversal(0, &self.kl_per_latent).await {
+                Ok(tr) => post(&FromWorker::Traversal(tr)),
+                Err(e) => post(&FromWorker::Error(e.to_string())),
+            }
+            self.traversal_at = now_ms();
+        }
     }
 
     /// Reads a snapshot back and posts it, with a sample of q(z) when one is due or
