@@ -6,6 +6,8 @@
 
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+
+use super::flex_gemm::linear;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
@@ -91,8 +93,8 @@ impl ConvEncoder {
             let h = relu(conv_s2(&self.c3, h)); // [batch, 8, 8, c]
             let h = relu(conv_s2(&self.c4, h)); // [batch, 4, 4, d]
             let h = h.permute([0, 3, 1, 2]).flatten::<2>(1, 3); // [batch, 16d], as below
-            let h = relu(self.fc.forward(h)); // [batch, fc]
-            return self.out.forward(h); // [batch, 2K]
+            let h = relu(linear(&self.fc, h)); // [batch, fc]
+            return linear(&self.out, h); // [batch, 2K]
         }
         let h = x.reshape([batch, 1, SIDE, SIDE]); // [batch, 1, 64, 64]
         let h = relu(self.c1.forward(h)); // [batch, a, 32, 32]
@@ -100,8 +102,8 @@ impl ConvEncoder {
         let h = relu(self.c3.forward(h)); // [batch, c, 8, 8]
         let h = relu(self.c4.forward(h)); // [batch, d, 4, 4]
         let h = h.flatten::<2>(1, 3); // [batch, 16d]
-        let h = relu(self.fc.forward(h)); // [batch, fc]
-        self.out.forward(h) // [batch, 2K]
+        let h = relu(linear(&self.fc, h)); // [batch, fc]
+        linear(&self.out, h) // [batch, 2K]
     }
 }
 
@@ -110,8 +112,8 @@ impl ConvDecoder {
     /// - `z`: `[batch, K]` → logits `[batch, 4096]`
     pub fn forward(&self, z: Tensor<2>) -> Tensor<2> {
         let batch = z.dims()[0];
-        let h = relu(self.fc1.forward(z)); // [batch, fc]
-        let h = relu(self.fc2.forward(h)); // [batch, 16d]
+        let h = relu(linear(&self.fc1, z)); // [batch, fc]
+        let h = relu(linear(&self.fc2, h)); // [batch, 16d]
         let d = h.dims()[1] / 16;
         let h = h.reshape([batch, d, 4, 4]); // [batch, d, 4, 4]
         if conv_gemm::supported(&h.device()) {

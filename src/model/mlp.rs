@@ -4,6 +4,8 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
+use super::flex_gemm::linear;
+
 pub use crate::settings::Activation;
 
 /// A stack of hidden layers, each followed by the activation, then a linear read-out.
@@ -70,9 +72,9 @@ impl Mlp {
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let mut h = x;
         for layer in &self.hidden {
-            h = activate(self.activation, layer.forward(h)); // [batch, hidden_i]
+            h = activate(self.activation, linear(layer, h)); // [batch, hidden_i]
         }
-        self.out.forward(h) // [batch, d_out]
+        linear(&self.out, h) // [batch, d_out]
     }
 }
 

@@ -7,6 +7,8 @@ pub mod conv;
 #[cfg(feature = "train")]
 pub mod conv_gemm;
 #[cfg(feature = "train")]
+pub mod flex_gemm;
+#[cfg(feature = "train")]
 pub mod im2col;
 pub mod kinds;
 #[cfg(feature = "train")]

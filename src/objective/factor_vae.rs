@@ -12,7 +12,8 @@
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, relu};
-use burn::tensor::module::linear;
+
+use crate::model::flex_gemm::{affine, linear};
 
 use super::{terms_row, Encoded, ObjectiveOutput, TermName, Weights};
 use crate::math::gaussian::kl_to_standard_normal;
@@ -99,11 +100,11 @@ impl Discriminator {
     fn run(&self, z: Tensor<2>, frozen: bool) -> Tensor<2> {
         let apply = |l: &Linear, h: Tensor<2>| {
             if !frozen {
-                return l.forward(h);
+                return linear(l, h);
             }
             let w = l.weight.val().detach(); // [in, out]
             let b = l.bias.as_ref().map(|b| b.val().detach()); // [out]
-            linear(h, w, b) // [B, out]
+            affine(h, w, b) // [B, out]
         };
         let mut h = z;
         for layer in &self.hidden {
