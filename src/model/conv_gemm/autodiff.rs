@@ -40,7 +40,7 @@ impl<B: Backend + ConvS2> Backward<B, 3> for ConvBackward {
             let [co, c, k, _] = dims::<B, 4>(&weight);
             let rows = dy.shape().num_elements() / co;
             let dy2 = B::float_reshape(dy.clone(), Shape::new([rows, co]));
-            let dwm = B::float_matmul(B::float_transpose(cols), dy2); // [k·k·C, Co]
+            let dwm = B::gemm_matmul(B::float_transpose(cols), dy2); // [k·k·C, Co]
             let dw = B::float_reshape(dwm, Shape::new([k, k, c, co]));
             grads.register::<B>(node.id, B::float_permute(dw, &[3, 2, 0, 1]));
         }

@@ -6,6 +6,7 @@ use burn::backend::{Backend, TensorMetadata};
 use burn::prelude::*;
 
 use super::ConvS2;
+use crate::model::flex_gemm::FlexGemm;
 use crate::model::im2col::Image;
 
 pub(super) fn dims<B: Backend, const N: usize>(t: &FloatTensor<B>) -> [usize; N] {
@@ -35,7 +36,7 @@ pub(super) fn conv_gather<B: ConvS2>(x: FloatTensor<B>, k: usize) -> (FloatTenso
 
 /// C from the windows of [`conv_gather`]: `[B·Ho·Wo, k·k·C]`, `[Co, C, k, k]` →
 /// `[B, Ho, Wo, Co]`.
-pub(super) fn conv_of_cols<B: Backend>(
+pub(super) fn conv_of_cols<B: FlexGemm>(
     cols: FloatTensor<B>,
     weight: FloatTensor<B>,
     [b, ho, wo]: [usize; 3],
@@ -43,7 +44,7 @@ pub(super) fn conv_of_cols<B: Backend>(
     let [co, c, k, _] = dims::<B, 4>(&weight);
     let wm = B::float_permute(weight, &[2, 3, 1, 0]); // [k, k, C, Co]
     let wm = B::float_reshape(wm, Shape::new([k * k * c, co])); // [k·k·C, Co]
-    let y = B::float_matmul(cols, wm); // [B·Ho·Wo, Co]
+    let y = B::gemm_matmul(cols, wm); // [B·Ho·Wo, Co]
     B::float_reshape(y, Shape::new([b, ho, wo, co]))
 }
 
@@ -101,12 +102,12 @@ pub(super) fn deconv_d<B: ConvS2>(x: FloatTensor<B>, weight: FloatTensor<B>) -> 
 
 /// D from the gathered inputs of [`ConvS2::phase_gather_s2`] (`[4, B·H·W, 4C]`) of an input
 /// `[B, H, W, C]`: → `[B, 2H, 2W, Co]`.
-fn deconv_of_phases<B: Backend>(
+fn deconv_of_phases<B: FlexGemm>(
     cols: FloatTensor<B>,
     weight: FloatTensor<B>,
     [b, h, w]: [usize; 3],
 ) -> FloatTensor<B> {
-    let y = B::float_matmul(cols, phase_weights::<B>(weight)); // [4, B·H·W, Co]
+    let y = B::gemm_matmul(cols, phase_weights::<B>(weight)); // [4, B·H·W, Co]
     from_phases::<B>(y, b, h, w)
 }
 
@@ -119,7 +120,7 @@ pub(super) fn deconv_kept<B: ConvS2>(
     let co = weight.shape()[1];
     if scatters(c, co) {
         let rows = B::float_reshape(x.clone(), Shape::new([b * h * w, c]));
-        let rows = B::float_matmul(rows, scatter_weights::<B>(weight)); // [B·H·W, 16Co]
+        let rows = B::gemm_matmul(rows, scatter_weights::<B>(weight)); // [B·H·W, 16Co]
         return (B::col2im_s2(rows, b, 2 * h, 2 * w, co, 4, 1), x);
     }
     let cols = B::phase_gather_s2(x);
@@ -140,13 +141,13 @@ pub(super) fn deconv_grad_w<B: ConvS2>(
         let [b, h, w, _] = dims::<B, 4>(&x);
         let x = B::float_reshape(x, Shape::new([b * h * w, c]));
         let cols = B::im2col_s2(dy, 4, 1); // [B·H·W, 16Co]
-        let dw = B::float_matmul(B::float_transpose(x), cols); // [C, (u, v, o)]
+        let dw = B::gemm_matmul(B::float_transpose(x), cols); // [C, (u, v, o)]
         let dw = B::float_reshape(dw, Shape::new([c, 4, 4, co]));
         return B::float_permute(dw, &[0, 3, 1, 2]);
     }
     let cols = kept; // [4, B·H·W, 4C]
     let dyp = to_phases::<B>(dy); // [4, B·H·W, Co]
-    let dwp = B::float_matmul(B::float_swap_dims(cols, 1, 2), dyp); // [4, 4C, Co]
+    let dwp = B::gemm_matmul(B::float_swap_dims(cols, 1, 2), dyp); // [4, 4C, Co]
     from_phase_weights::<B>(dwp, c, co)
 }
 
@@ -161,7 +162,7 @@ pub(super) fn conv_grad_x<B: ConvS2>(dy: FloatTensor<B>, weight: FloatTensor<B>)
     let wm = B::float_permute(weight, &[0, 2, 3, 1]); // [Co, u, v, C]
     let wm = B::float_reshape(wm, Shape::new([co, 4 * c]));
     let dy = B::float_reshape(dy, Shape::new([b * ho * wo, co]));
-    let dx = B::float_matmul(dy, wm); // [B·Ho·Wo, (u, v, C)]
+    let dx = B::gemm_matmul(dy, wm); // [B·Ho·Wo, (u, v, C)]
     let dx = B::float_reshape(dx, Shape::new([b, ho, wo, 2, 2, c])); // [B, i, j, u, v, C]
     let dx = B::float_permute(dx, &[0, 1, 3, 2, 4, 5]); // [B, i, u, j, v, C]
     B::float_reshape(dx, Shape::new([b, 2 * ho, 2 * wo, c]))

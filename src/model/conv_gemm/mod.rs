@@ -18,7 +18,8 @@
 //! whose intermediate has 16·Co rather than 16·C values per input pixel.
 //!
 //! The products keep their outputs small (never the k²-times larger im2col-shaped matrix:
-//! burn-flex's matrix product took 16 ms for a 16384 × 16 by 16 × 256 one, measured).
+//! burn-flex's matrix product took 16 ms for a 16384 × 16 by 16 × 256 one, measured), and run
+//! through [`FlexGemm`], which writes each output once.
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
@@ -26,6 +27,7 @@ use burn::backend::{backend_extension, Backend, Dispatch, Flex};
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::prelude::*;
 
+use super::flex_gemm::FlexGemm;
 use super::im2col::{self, Image};
 
 mod autodiff;
@@ -36,7 +38,7 @@ use maths::{add_bias, conv_c, deconv_d, dims};
 /// A stride-2 convolution (k ∈ {2, 4}, padding (k − 2)/2) and a 4 × 4, stride-2, padding-1
 /// transposed convolution on channels-last tensors, with the gathers they are built on.
 #[backend_extension(Flex, Autodiff)]
-pub trait ConvS2: Backend {
+pub trait ConvS2: Backend + FlexGemm {
     /// [`im2col::im2col`]: `[B, H, W, C]` → `[B·Ho·Wo, k·k·C]`.
     fn im2col_s2(x: FloatTensor<Self>, k: usize, pad: usize) -> FloatTensor<Self>;
 
