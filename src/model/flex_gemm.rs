@@ -112,7 +112,12 @@ fn product(a: &FlexTensor, b: &FlexTensor, bias: Option<&[f32]>) -> FlexTensor {
                 "gemm: a bias of {} for {n} columns",
                 row.len()
             );
-            row.iter().copied().cycle().take(len).collect()
+            // Row by row (a copy each): `cycle().take()` was 6 % of a FactorVAE step.
+            let mut out = Vec::with_capacity(len);
+            for _ in 0..sa * m {
+                out.extend_from_slice(row);
+            }
+            out
         }
         None if k == 0 => vec![0.0; len],
         None => Vec::with_capacity(len),
