@@ -6,12 +6,11 @@
 
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
-
-use super::flex_gemm::linear;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::conv_gemm::{self, conv_s2, deconv_s2};
+use super::flex_gemm::linear;
 
 /// Side of a dSprites image.
 pub const SIDE: usize = 64;

@@ -13,10 +13,9 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, relu};
 
-use crate::model::flex_gemm::{affine, linear};
-
 use super::{terms_row, Encoded, ObjectiveOutput, TermName, Weights};
 use crate::math::gaussian::kl_to_standard_normal;
+use crate::model::flex_gemm::{affine, linear};
 use crate::rng::Rng;
 
 /// Hidden widths for the page: the paper's 6 × 1000 is ~5M parameters, too slow in a browser.
