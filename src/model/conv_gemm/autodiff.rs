@@ -11,10 +11,10 @@ use burn::backend::{Backend, TensorMetadata};
 use burn::prelude::*;
 
 use super::maths::{
-    add_bias, bias_grad, conv_c, conv_gather, conv_grad_x, conv_of_cols, deconv_grad_w,
-    deconv_kept, dims,
+    add_bias, conv_c, conv_gather, conv_grad_x, conv_of_cols, deconv_grad_w, deconv_kept, dims,
 };
 use super::ConvS2;
+use crate::model::flex_gemm::bias_grad;
 
 /// What a backward step keeps: the forward's gathered input (or the input itself, see
 /// [`deconv_kept`]) and the weight. The weight gradient multiplies the same gathered matrix

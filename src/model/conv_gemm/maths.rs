@@ -167,12 +167,3 @@ pub(super) fn conv_grad_x<B: ConvS2>(dy: FloatTensor<B>, weight: FloatTensor<B>)
     let dx = B::float_permute(dx, &[0, 1, 3, 2, 4, 5]); // [B, i, u, j, v, C]
     B::float_reshape(dx, Shape::new([b, 2 * ho, 2 * wo, c]))
 }
-
-/// db = Σ dy over every pixel: `[.., Co]` → `[Co]`.
-pub(super) fn bias_grad<B: Backend>(dy: FloatTensor<B>) -> FloatTensor<B> {
-    let s = dy.shape();
-    let co = s[s.num_dims() - 1];
-    let rows = s.num_elements() / co;
-    let dy = B::float_reshape(dy, Shape::new([rows, co]));
-    B::float_reshape(B::float_sum_dim(dy, 0), Shape::new([co]))
-}
