@@ -208,12 +208,10 @@ fn nonzeros(view: &View, limit: usize) -> Option<Vec<(u32, u32, f32)>> {
     };
     // A count first, in blocks the compiler vectorises, that stops once past the limit: a
     // dense operand costs a fraction of one read.
-    let line = |o: usize| {
-        (
-            view.start + o * outer_stride as usize,
-            inner_stride as usize,
-        )
-    };
+    let (line, step) = (
+        |o: usize| view.start + o * outer_stride as usize,
+        inner_stride as usize,
+    );
     let mut count = 0;
     if inner_stride == 1 && outer_stride as usize == inner {
         let all = &view.data[view.start..view.start + outer * inner];
@@ -225,7 +223,7 @@ fn nonzeros(view: &View, limit: usize) -> Option<Vec<(u32, u32, f32)>> {
         }
     } else {
         for o in 0..outer {
-            let (base, step) = line(o);
+            let base = line(o);
             let values = (0..inner).map(|i| view.data[base + i * step]);
             count += values.filter(|v| *v != 0.0).count();
             if count > limit {
@@ -235,7 +233,7 @@ fn nonzeros(view: &View, limit: usize) -> Option<Vec<(u32, u32, f32)>> {
     }
     let mut found = Vec::with_capacity(count);
     for o in 0..outer {
-        let (base, step) = line(o);
+        let base = line(o);
         for i in 0..inner {
             let v = view.data[base + i * step];
             if v != 0.0 {
