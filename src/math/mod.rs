@@ -4,4 +4,5 @@
 pub mod fast;
 #[cfg(feature = "train")]
 pub mod gaussian;
+pub(crate) mod simd;
 pub mod special;

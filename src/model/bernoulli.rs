@@ -22,6 +22,7 @@ use burn::prelude::*;
 
 use super::conv_gemm::values;
 use crate::math::fast::{exp_nonpositive, log1p_unit};
+use crate::math::simd::avx2_fma;
 
 /// The Bernoulli negative log-likelihood of `x` under logits, per row.
 #[backend_extension(Flex, Autodiff)]
@@ -102,20 +103,9 @@ fn rows_impl(l: &[f32], x: &[f32], d: usize, out: &mut [f32], grad: &mut [f32]) 
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn rows_avx2(l: &[f32], x: &[f32], d: usize, out: &mut [f32], grad: &mut [f32]) {
-    rows_impl(l, x, d, out, grad)
-}
-
-/// [`rows_impl`] compiled for the widest vector unit this CPU has.
+/// [`rows_impl`] compiled for AVX2 where the CPU has it (8 lanes, not SSE2's 4).
 fn rows(l: &[f32], x: &[f32], d: usize, out: &mut [f32], grad: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the features the function was compiled for.
-        return unsafe { rows_avx2(l, x, d, out, grad) };
-    }
-    rows_impl(l, x, d, out, grad)
+    avx2_fma!(rows_impl(l: &[f32], x: &[f32], d: usize, out: &mut [f32], grad: &mut [f32]))
 }
 
 /// Per-row values of `[B, D]` logits `l` against targets `x`, and the gradient

@@ -16,6 +16,7 @@
 //! vectorises; rows are split across threads natively.
 
 use crate::math::fast::exp_nonpositive;
+use crate::math::simd::avx2_fma;
 use crate::math::special::LOG_2PI;
 
 /// Gradients of a batch mean with respect to the rows `x` (`[R, K]`), and to the posteriors'
@@ -290,36 +291,7 @@ fn rows_impl(
     out
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn rows_avx2(
-    x: &[f32],
-    rows: std::ops::Range<usize>,
-    k: usize,
-    post: &Posteriors,
-    weights: RowWeights,
-    want: Want,
-    scale: f32,
-) -> Partial {
-    rows_impl(x, rows, k, post, weights, want, scale)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn rows_avx512(
-    x: &[f32],
-    rows: std::ops::Range<usize>,
-    k: usize,
-    post: &Posteriors,
-    weights: RowWeights,
-    want: Want,
-    scale: f32,
-) -> Partial {
-    rows_impl(x, rows, k, post, weights, want, scale)
-}
-
+/// [`rows_impl`] compiled for the widest vector unit this CPU has.
 #[allow(clippy::too_many_arguments)]
 fn rows(
     x: &[f32],
@@ -330,17 +302,15 @@ fn rows(
     want: Want,
     scale: f32,
 ) -> Partial {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl") {
-        // SAFETY: the CPU supports the features the function was compiled for.
-        return unsafe { rows_avx512(x, rows, k, post, weights, want, scale) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the features the function was compiled for.
-        return unsafe { rows_avx2(x, rows, k, post, weights, want, scale) };
-    }
-    rows_impl(x, rows, k, post, weights, want, scale)
+    avx2_fma!(avx512, rows_impl(
+        x: &[f32],
+        rows: std::ops::Range<usize>,
+        k: usize,
+        post: &Posteriors,
+        weights: RowWeights,
+        want: Want,
+        scale: f32,
+    ) -> Partial)
 }
 
 /// Row ranges, one per thread (natively; one range in wasm, which has no threads here).

@@ -14,6 +14,7 @@ use burn::backend::{backend_extension, Backend, Dispatch, Flex};
 use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, ModuleOptimizer, Optimizer};
 use burn::prelude::*;
 
+use crate::math::simd::avx2_fma;
 use crate::model::conv_gemm::values;
 
 pub use crate::settings::OptimizerKind;
@@ -243,23 +244,14 @@ fn adam_update(
     v: &mut [f32],
     vmax: Option<&mut [f32]>,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn avx2(
-            s: AdamStep,
-            p: &mut [f32],
-            g: &[f32],
-            m: &mut [f32],
-            v: &mut [f32],
-            vmax: Option<&mut [f32]>,
-        ) {
-            adam_update_impl(s, p, g, m, v, vmax)
-        }
-        // SAFETY: the CPU supports the features the function was compiled for.
-        return unsafe { avx2(s, p, g, m, v, vmax) };
-    }
-    adam_update_impl(s, p, g, m, v, vmax)
+    avx2_fma!(adam_update_impl(
+        s: AdamStep,
+        p: &mut [f32],
+        g: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        vmax: Option<&mut [f32]>,
+    ))
 }
 
 /// One Adam (AMSGrad when `vmax` is given) update of `p` in place, with its moments.
