@@ -5,6 +5,8 @@
 // on request. Chromium starts without WebGPU, as on a laptop without a GPU, so the page's
 // automatic backend trains on the CPU. Opt-in (LESSONS=1): it takes a quarter of an hour or
 // more; the times land in test-output/lessons-timing.json and, by hand, in the lessons' texts.
+// LESSON_SEEDS=0,1,2 repeats each lesson with those seeds (typed into the Seed field after
+// choosing the lesson), to compare the page's per-seed orderings with docs/results.md's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -21,6 +23,8 @@ const LESSONS = [...readFileSync('src/settings/lessons.rs', 'utf8')
   .map(([, id, steps]) => ({ id, steps: Number(steps.replaceAll('_', '')), factorVae: FACTOR_VAE_SCORE.has(id) }));
 assert.equal(LESSONS.length, 6, 'six lessons in src/settings/lessons.rs');
 const ONLY = process.env.LESSONS_ONLY?.split(',');
+// undefined: the preset's own seed, untouched.
+const SEEDS = process.env.LESSON_SEEDS?.split(',').map(Number) ?? [undefined];
 
 let server;
 let browser;
@@ -54,17 +58,21 @@ const steps = (page) => page.evaluate(() => ({
   b: Number(document.querySelector('#compare-b-step')?.dataset.step ?? 0),
 }));
 
-for (const l of LESSONS) {
+for (const l of LESSONS) for (const seed of SEEDS) {
   const skip = !ON ? 'set LESSONS=1 to time the lessons' : (ONLY && !ONLY.includes(l.id) ? 'not in LESSONS_ONLY' : false);
-  test(`lesson ${l.id} shows its claim in the page`, { skip, timeout: 1_800_000 }, async () => {
+  const name = seed === undefined ? l.id : `${l.id}-seed${seed}`;
+  test(`lesson ${name} shows its claim in the page`, { skip, timeout: 1_800_000 }, async () => {
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     const errors = watchErrors(page);
     await page.goto(server.url);
     await page.waitForSelector('#backend-badge');
     await page.selectOption('#lesson-select', l.id);
     await page.waitForSelector('#compare-b-step', { timeout: 60_000 });
-    const backend = await page.getAttribute('#backend-badge', 'data-backend');
-    assert.notEqual(backend, 'wgpu', 'no GPU: the page trains on the CPU');
+    if (seed !== undefined) {
+      await page.fill('#seed', String(seed));
+      await page.press('#seed', 'Enter');
+      await page.waitForFunction((s) => document.querySelector('#seed')?.value === s, String(seed));
+    }
     const t0 = Date.now();
     await page.click('#start');
     await page.waitForFunction((n) => {
@@ -73,9 +81,13 @@ for (const l of LESSONS) {
       return a >= n && b >= n;
     }, l.steps, { timeout: 1_500_000, polling: 500 });
     const trained = (Date.now() - t0) / 1000;
+    // Read once training ran: *Auto* names its choice only after its probe.
+    await page.waitForSelector('#backend-badge[data-backend]', { timeout: 60_000 });
+    const backend = await page.getAttribute('#backend-badge', 'data-backend');
+    assert.notEqual(backend, 'wgpu', 'no GPU: the page trains on the CPU');
     await page.click('#start');
     const at = await steps(page);
-    const entry = { backend, steps: l.steps, seconds_to_steps: trained, reached: at };
+    const entry = { backend, seed: Number(await page.inputValue('#seed')), steps: l.steps, seconds_to_steps: trained, reached: at };
     if (l.factorVae) {
       const t1 = Date.now();
       await page.click('#measure-factor-vae');
@@ -89,10 +101,10 @@ for (const l of LESSONS) {
         const td = tr.querySelectorAll('td.num');
         return [tr.dataset.key, [td[0]?.textContent, td[1]?.textContent]];
       })));
-    timing.lessons[l.id] = entry;
-    console.log(`${l.id}: ${JSON.stringify(entry)}`);
+    timing.lessons[name] = entry;
+    console.log(`${name}: ${JSON.stringify(entry)}`);
     const dir = await outDir();
-    await page.screenshot({ path: `${dir}/lesson-${l.id}.png`, fullPage: true });
+    await page.screenshot({ path: `${dir}/lesson-${name}.png`, fullPage: true });
     assert.deepEqual(errors, [], 'no console errors');
     await page.close();
   });
