@@ -28,6 +28,10 @@ pub enum ToWorker {
     Pause,
     /// Take exactly this many steps, then pause (single step / slow motion).
     Step(u32),
+    /// Continuous training pauses once when the model reaches this step from below (a
+    /// lesson's evidence length, so its numbers are read where `reproduce` reads them);
+    /// `None`: never. Kept across resets; a run already past it trains on.
+    PauseAt(Option<u64>),
     /// Measure rendering and training speed on every backend (training pauses meanwhile).
     Benchmark,
     /// Measure a metric of the current model now (the slow ones are only measured on request).
@@ -204,6 +208,7 @@ mod tests {
                 ..TrainConfig::default()
             })),
             ToWorker::Step(1),
+            ToWorker::PauseAt(Some(1000)),
             ToWorker::Measure(MetricRequest::ChenMig),
             ToWorker::SaveModel,
             ToWorker::LoadModel(vec![0, 1, 2, 250, 255]),

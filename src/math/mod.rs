@@ -4,5 +4,6 @@
 pub mod fast;
 #[cfg(feature = "train")]
 pub mod gaussian;
+#[cfg(feature = "train")]
 pub(crate) mod simd;
 pub mod special;

@@ -34,6 +34,14 @@ impl Lesson {
         link::decode(self.link).0.config
     }
 
+    /// What the page says of the pause at the evidence's length.
+    pub fn pause_note(&self) -> String {
+        format!(
+            "Training pauses at step {}, where the evidence was read; Start trains on.",
+            super::text::thousands(self.steps)
+        )
+    }
+
     /// How the lesson's run B differs from run A, if it opens a comparison.
     pub fn compare(&self) -> Option<CompareOverrides> {
         link::decode(self.link).0.compare

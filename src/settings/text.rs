@@ -22,6 +22,19 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// A count with its thousands grouped by commas, as the lessons write them (`1,000`).
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() * 4 / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The first `n` items joined by "; ", then "and N more" for the rest.
 pub fn first_few(items: &[String], n: usize) -> String {
     let shown: Vec<&str> = items.iter().take(n).map(String::as_str).collect();
@@ -35,6 +48,20 @@ pub fn first_few(items: &[String], n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (15600, "15,600"),
+            (1234567, "1,234,567"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(thousands(n), want);
+        }
+    }
 
     #[test]
     fn numbers_are_short_and_exact() {

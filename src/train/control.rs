@@ -26,6 +26,8 @@ pub struct Control {
     pub running: bool,
     /// Steps still to take before pausing (single steps, slow motion).
     pub steps_left: u32,
+    /// Continuous training pauses when the model reaches this step from below.
+    pub pause_at: Option<u64>,
     /// Pause between snapshots (ms).
     pub delay_ms: u32,
     /// Run the in-page benchmark.
@@ -95,6 +97,7 @@ impl Control {
                 self.running = false;
                 self.steps_left = self.steps_left.saturating_add(n);
             }
+            ToWorker::PauseAt(p) => self.pause_at = p,
             ToWorker::Benchmark => {
                 self.bench = true;
                 self.running = false;
@@ -118,9 +121,30 @@ impl Control {
         self.running || self.steps_left > 0
     }
 
-    /// Counts `taken` steps against a pending single-step request.
-    pub fn took(&mut self, taken: u32) {
+    /// How many steps the worker may take now, the model being at step `step`: a pending
+    /// single-step request's, or, while running, up to the pause point if it lies ahead
+    /// (`u32::MAX`: no bound).
+    pub fn steps_allowed(&self, step: u64) -> u32 {
+        if self.steps_left > 0 {
+            return self.steps_left;
+        }
+        if !self.running {
+            return 0;
+        }
+        match self.pause_at {
+            Some(p) if step < p => u32::try_from(p - step).unwrap_or(u32::MAX),
+            _ => u32::MAX,
+        }
+    }
+
+    /// Counts `taken` steps, from model step `from`, against a pending single-step request;
+    /// a run that reached its pause point pauses.
+    pub fn took(&mut self, from: u64, taken: u32) {
         self.steps_left = self.steps_left.saturating_sub(taken);
+        let to = from.saturating_add(u64::from(taken));
+        if self.pause_at.is_some_and(|p| from < p && to >= p) {
+            self.running = false;
+        }
     }
 
     /// Stops training (a model was loaded, or training failed).
@@ -195,10 +219,47 @@ mod tests {
         c.apply(ToWorker::Step(1)).unwrap();
         c.apply(ToWorker::Step(u32::MAX)).unwrap();
         assert_eq!(c.steps_left, u32::MAX, "saturates, never wraps");
-        c.took(5);
+        c.took(0, 5);
         assert!(c.wants_steps());
         c.apply(ToWorker::Pause).unwrap();
         assert!(!c.wants_steps());
+    }
+
+    /// A lesson's run pauses exactly at its evidence's step, once: after a reset it pauses
+    /// there again, started past it trains on, and single steps walk through it.
+    #[test]
+    fn a_run_pauses_once_at_its_pause_point() {
+        let mut c = Control::default();
+        c.apply(ToWorker::PauseAt(Some(1000))).unwrap();
+        c.apply(ToWorker::Run).unwrap();
+        assert_eq!(c.steps_allowed(0), 1000);
+        assert_eq!(c.steps_allowed(990), 10);
+        c.took(0, 990);
+        assert!(c.running, "not there yet");
+        c.took(990, 10);
+        assert!(!c.running && !c.wants_steps(), "paused at step 1000");
+        assert_eq!(c.steps_allowed(1000), 0);
+        // Start again: on past the pause point, unbounded.
+        c.apply(ToWorker::Run).unwrap();
+        assert_eq!(c.steps_allowed(1000), u32::MAX);
+        c.took(1000, 500);
+        assert!(c.running);
+        // A reset keeps the pause point: the fresh model pauses there again.
+        c.apply(ToWorker::Configure(Box::new(config(1)))).unwrap();
+        assert_eq!(c.pause_at, Some(1000));
+        c.apply(ToWorker::Run).unwrap();
+        assert_eq!(c.steps_allowed(0), 1000);
+        // Single steps are counted as asked, and leave the run paused.
+        c.apply(ToWorker::Step(3)).unwrap();
+        assert_eq!(c.steps_allowed(999), 3);
+        c.took(999, 3);
+        assert!(!c.wants_steps());
+        // No pause point: no bound.
+        c.apply(ToWorker::PauseAt(None)).unwrap();
+        c.apply(ToWorker::Run).unwrap();
+        assert_eq!(c.steps_allowed(0), u32::MAX);
+        c.took(0, 5000);
+        assert!(c.running);
     }
 
     #[test]

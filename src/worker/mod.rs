@@ -304,21 +304,23 @@ async fn run_loop(inbox: Inbox) {
             gloo::timers::future::TimeoutFuture::new(30).await;
             continue;
         };
-        if control.wants_steps() {
-            let steps_left = control.steps_left;
+        let (from, allowed) = (t.step_count(), control.steps_allowed(t.step_count()));
+        if allowed > 0 {
             let start = now_ms();
             let mut taken = 0u32;
             loop {
                 t.step();
                 taken += 1;
-                if steps_left > 0 && taken >= steps_left {
+                if taken >= allowed {
                     break;
                 }
                 if now_ms() - start > SLICE_MS || (on_gpu && taken >= MAX_GPU_STEPS_PER_SLICE) {
                     break;
                 }
             }
-            control.took(taken);
+            control.took(from, taken);
+            // A run that reached its pause point says so now, before its last snapshot.
+            sync_running(&control, &mut shown_running);
             // Every step shows its q(z) in step and slow-motion modes, and the last one does.
             let force = control.delay_ms > 0 || !control.wants_steps();
             if !reports.post(&mut trainer, force).await {

@@ -75,23 +75,34 @@ for (const l of LESSONS) for (const seed of SEEDS) {
     }
     const t0 = Date.now();
     await page.click('#start');
+    // The lesson pauses both runs at its evidence's step by itself.
     await page.waitForFunction((n) => {
       const a = Number(document.querySelector('#step-count')?.dataset.step ?? 0);
       const b = Number(document.querySelector('#compare-b-step')?.dataset.step ?? 0);
-      return a >= n && b >= n;
+      return a >= n && b >= n && document.querySelector('#start')?.textContent === 'Start';
     }, l.steps, { timeout: 1_500_000, polling: 500 });
     const trained = (Date.now() - t0) / 1000;
     // Read once training ran: *Auto* names its choice only after its probe.
     await page.waitForSelector('#backend-badge[data-backend]', { timeout: 60_000 });
     const backend = await page.getAttribute('#backend-badge', 'data-backend');
     assert.notEqual(backend, 'wgpu', 'no GPU: the page trains on the CPU');
-    await page.click('#start');
     const at = await steps(page);
+    assert.deepEqual(at, { a: l.steps, b: l.steps }, 'both runs paused at the evidence\'s step');
+    // A's metrics as measured at that step (B's beside them in the comparison table).
+    await page.waitForFunction((n) => {
+      const at = [...document.querySelectorAll('#metric-values tr[data-key]')]
+        .map((tr) => /step (\d+)/.exec(tr.textContent)?.[1]).filter(Boolean).map(Number);
+      return at.length > 0 && at.every((s) => s === n);
+    }, l.steps, { timeout: 120_000, polling: 250 });
     const entry = { backend, seed: Number(await page.inputValue('#seed')), steps: l.steps, seconds_to_steps: trained, reached: at };
     if (l.factorVae) {
       const t1 = Date.now();
       await page.click('#measure-factor-vae');
-      await page.waitForSelector('#metric-values tr[data-key="factor_vae_score"]', { timeout: 600_000 });
+      // Both runs' scores: A's in the metrics table, B's beside it in the comparison.
+      await page.waitForFunction(() => {
+        const td = document.querySelectorAll('#compare-table tr[data-key="FactorVAE score"] td.num');
+        return td.length === 2 && [...td].every((c) => /\d/.test(c.textContent));
+      }, null, { timeout: 600_000, polling: 250 });
       entry.factor_vae_seconds = (Date.now() - t1) / 1000;
     }
     entry.seconds_to_claim = trained + (entry.factor_vae_seconds ?? 0);

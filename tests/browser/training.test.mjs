@@ -116,6 +116,36 @@ test('Start right after a reset: the page shows the run, and Pause stops it', { 
   await page.close();
 });
 
+// A lesson's runs pause by themselves at its evidence's step (what `reproduce` trains), so the
+// numbers the page shows are read where docs/results.md reads them; Start then trains on.
+test('a lesson pauses runs A and B at its evidence\'s step, and Start goes on', { timeout: 240_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const errors = watchErrors(page);
+  await page.goto(server.url);
+  await page.waitForSelector('#backend-badge');
+  await page.selectOption('#lesson-select', 'dd-pinwheel');
+  await page.waitForSelector('#compare-b-step', { timeout: 60_000 });
+  const note = await page.textContent('#lesson-pause');
+  const steps = Number(/step ([\d,]+)/.exec(note)[1].replaceAll(',', ''));
+  assert.ok(steps > 0, `the lesson names its pause step: ${note}`);
+  await page.click('#start');
+  const at = () => page.evaluate(() => ({
+    a: Number(document.querySelector('#step-count')?.dataset.step ?? 0),
+    b: Number(document.querySelector('#compare-b-step')?.dataset.step ?? 0),
+    running: document.querySelector('#start')?.textContent.trim() === 'Pause',
+  }));
+  await page.waitForFunction((n) => Number(document.querySelector('#step-count')?.dataset.step ?? 0) >= n
+    && Number(document.querySelector('#compare-b-step')?.dataset.step ?? 0) >= n
+    && document.querySelector('#start')?.textContent.trim() === 'Start', steps, { timeout: 180_000, polling: 200 });
+  await page.waitForTimeout(1_000);
+  assert.deepEqual(await at(), { a: steps, b: steps, running: false }, 'both runs stopped exactly there');
+  await page.click('#start');
+  await page.waitForFunction((n) => Number(document.querySelector('#step-count')?.dataset.step ?? 0) > n + 20, steps, { timeout: 30_000 });
+  await page.click('#start');
+  assert.deepEqual(errors, [], 'no console errors');
+  await page.close();
+});
+
 // The page re-renders on every snapshot; a value being typed must survive that until Enter
 // commits it (the renders once wrote the old value back into the box mid-typing), and a
 // refused value goes back to the one in force.

@@ -270,6 +270,8 @@ pub fn controls(props: &StateCommandProps) -> Html {
             let id = input_value(&e);
             let lesson = LESSONS.iter().find(|l| l.id == id);
             state.dispatch(Action::SetLesson(lesson));
+            // Before any worker is (re)started below, so that each starts with it.
+            commands.set_pause_at(lesson.map(|l| l.steps));
             if let Some(l) = lesson {
                 // The lesson's comparison replaces B below; stopped first, it is not restarted
                 // on the old overrides if the lesson's data set needs the other worker.

@@ -7,7 +7,7 @@ mod export;
 mod metrics;
 mod panels;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use yew::prelude::*;
@@ -25,6 +25,8 @@ pub struct Commands {
     a: Rc<RefCell<Option<Bridge>>>,
     /// Run B's worker and how B differs from A, while a comparison is on.
     b: Rc<RefCell<Option<(Bridge, CompareOverrides)>>>,
+    /// Where both runs pause (a lesson's evidence length), sent to every worker started.
+    pause_at: Rc<Cell<Option<u64>>>,
 }
 
 impl PartialEq for Commands {
@@ -53,6 +55,13 @@ impl Commands {
         }
     }
 
+    /// Makes both runs pause when they reach `step` (`None`: never), now and in every worker
+    /// started later (run B, a restart, a switch of build).
+    pub fn set_pause_at(&self, step: Option<u64>) {
+        self.pause_at.set(step);
+        self.send(ToWorker::PauseAt(step));
+    }
+
     /// Sends a message to run A only (the page holding A back for B).
     pub fn send_a(&self, msg: ToWorker) {
         if let Some(a) = self.a.borrow().as_ref() {
@@ -71,6 +80,7 @@ impl Commands {
         checkpoint: Option<Vec<u8>>,
     ) {
         bridge.send(&ToWorker::SetBackend(backend));
+        bridge.send(&ToWorker::PauseAt(self.pause_at.get()));
         bridge.send(&ToWorker::Configure(Box::new(config.clone())));
         if let Some(bytes) = checkpoint {
             bridge.send(&ToWorker::Resume(bytes));
@@ -91,6 +101,7 @@ impl Commands {
     /// both runs with [`Self::send`]`(Configure(..))`.
     pub fn start_b(&self, bridge: Bridge, overrides: CompareOverrides, backend: BackendPref) {
         bridge.send(&ToWorker::SetBackend(backend));
+        bridge.send(&ToWorker::PauseAt(self.pause_at.get()));
         *self.b.borrow_mut() = Some((bridge, overrides));
     }
 
@@ -118,6 +129,7 @@ fn start_runs(
     let pref = config.backend;
     let a = Bridge::spawn(config, deliver_a(d.clone()))?;
     a.send(&ToWorker::SetBackend(pref));
+    a.send(&ToWorker::PauseAt(commands.pause_at.get()));
     *commands.a.borrow_mut() = Some(a);
     if let Some(o) = compare {
         match Bridge::spawn(config, move |msgs| d.dispatch(Action::WorkerB(msgs))) {
@@ -225,10 +237,12 @@ pub fn app() -> Html {
         let dispatcher = state.dispatcher();
         let config = state.config.clone();
         let compare = state.compare.as_ref().map(|b| b.overrides);
+        let pause_at = state.lesson.map(|l| l.steps);
         use_memo((), move |_| {
             let commands = Commands {
                 a: Rc::default(),
                 b: Rc::default(),
+                pause_at: Rc::new(Cell::new(pause_at)),
             };
             // A link with a comparison starts run B as well.
             let on_b_error = |e: String| web_sys::console::error_1(&e.into());
@@ -341,7 +355,7 @@ pub fn app() -> Html {
                 </div>
             }
             if let Some(lesson) = state.lesson {
-                <div class="notice lesson" id="lesson-text"><strong>{lesson.title}{". "}</strong>{lesson.text}</div>
+                <div class="notice lesson" id="lesson-text"><strong>{lesson.title}{". "}</strong>{lesson.text}{" "}<em id="lesson-pause">{lesson.pause_note()}</em></div>
             }
             <main class="layout">
                 <controls::Controls state={state.clone()} commands={commands.clone()} />
