@@ -24,6 +24,8 @@ pub struct MetricScheduler {
     asked: VecDeque<MetricRequest>,
     /// Step of the latest periodic measurement (None: none yet for this model).
     last_periodic: Option<u64>,
+    /// A periodic measurement is wanted at the model's current step (the run paused there).
+    current_wanted: bool,
     /// While training, no chunk before this time (ms).
     not_before: f64,
 }
@@ -41,9 +43,17 @@ impl MetricScheduler {
         }
     }
 
+    /// Asks for the periodic measurement of the model as it is now, once any under way is
+    /// done, unless it was measured at this step already: a paused run shows its own numbers
+    /// (a lesson's at the step its evidence was read), not those of up to
+    /// [`METRIC_EVERY_STEPS`] steps before.
+    pub fn measure_current(&mut self) {
+        self.current_wanted = true;
+    }
+
     /// True while a measurement is waiting or under way (the worker then does not idle).
     pub fn busy(&self) -> bool {
-        self.job.is_some() || !self.asked.is_empty()
+        self.job.is_some() || !self.asked.is_empty() || self.current_wanted
     }
 
     /// Starts a measurement if one is due and advances the current one by a chunk, when its
@@ -60,9 +70,10 @@ impl MetricScheduler {
             let next = if let Some(r) = self.asked.pop_front() {
                 Some(r)
             } else {
-                let due = self
-                    .last_periodic
-                    .is_none_or(|s| step >= s + METRIC_EVERY_STEPS);
+                let measured = self.last_periodic;
+                let due = measured.is_none_or(|s| step >= s + METRIC_EVERY_STEPS)
+                    || (self.current_wanted && measured != Some(step));
+                self.current_wanted = false;
                 due.then_some(MetricRequest::Periodic)
             };
             match next.map(|r| MetricJob::new(r, trainer)) {
@@ -173,6 +184,29 @@ mod tests {
             reports(&tick(&mut s, &t, false, 20.0)),
             vec![MetricRequest::Periodic]
         );
+    }
+
+    #[test]
+    fn a_paused_model_is_measured_at_its_own_step_once() {
+        let mut t = trainer(DatasetKind::Pinwheel);
+        let mut s = MetricScheduler::default();
+        tick(&mut s, &t, false, 0.0);
+        for _ in 0..7 {
+            t.step();
+        }
+        assert!(tick(&mut s, &t, false, 10.0).is_empty(), "not due yet");
+        s.measure_current();
+        assert!(s.busy());
+        let msgs = tick(&mut s, &t, false, 20.0);
+        assert!(
+            matches!(&msgs[..], [FromWorker::Metrics(r)] if r.step == 7),
+            "{msgs:?}"
+        );
+        assert!(!s.busy());
+        // Asked again at a step already measured: nothing to do.
+        s.measure_current();
+        assert!(tick(&mut s, &t, false, 30.0).is_empty());
+        assert!(!s.busy());
     }
 
     #[test]

@@ -318,9 +318,14 @@ async fn run_loop(inbox: Inbox) {
                     break;
                 }
             }
+            let was_running = control.running;
             control.took(from, taken);
-            // A run that reached its pause point says so now, before its last snapshot.
-            sync_running(&control, &mut shown_running);
+            if was_running && !control.running {
+                // Reached its pause point: says so now, before its last snapshot, and shows
+                // the numbers of the model it stopped at.
+                sync_running(&control, &mut shown_running);
+                measures.measure_current();
+            }
             // Every step shows its q(z) in step and slow-motion modes, and the last one does.
             let force = control.delay_ms > 0 || !control.wants_steps();
             if !reports.post(&mut trainer, force).await {
