@@ -22,7 +22,8 @@ pub fn number(v: f64) -> String {
     }
 }
 
-/// A count with its thousands grouped by commas, as the lessons write them (`1,000`).
+/// A count with its thousands grouped by commas, as the lessons and `docs/results.md` write
+/// them (`1,000`).
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() * 4 / 3);
@@ -54,8 +55,12 @@ mod tests {
         let cases = [
             (0, "0"),
             (999, "999"),
+            (500, "500"),
             (1000, "1,000"),
+            (3120, "3,120"),
             (15600, "15,600"),
+            (123456, "123,456"),
+            (1000000, "1,000,000"),
             (1234567, "1,234,567"),
         ];
         for (n, want) in cases {

@@ -304,7 +304,8 @@ async fn run_loop(inbox: Inbox) {
             gloo::timers::future::TimeoutFuture::new(30).await;
             continue;
         };
-        let (from, allowed) = (t.step_count(), control.steps_allowed(t.step_count()));
+        let from = t.step_count();
+        let allowed = control.steps_allowed(from);
         if allowed > 0 {
             let start = now_ms();
             let mut taken = 0u32;

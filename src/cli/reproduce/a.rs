@@ -5,12 +5,11 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
-use super::table::{
-    figure_and_checks, pm, seeds_text, steps_text, summary_row, Align, Check, Table,
-};
+use super::table::{figure_and_checks, pm, seeds_text, summary_row, Align, Check, Table};
 use super::{failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries};
 use crate::objective::TermName;
+use crate::settings::text::thousands;
 
 /// The β sweep (a quick run: its ends).
 pub fn betas(quick: bool) -> Vec<f64> {
@@ -160,7 +159,7 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
          `default` subset. MIG (Chen et al. 2018) and the FactorVAE score (Kim & Mnih 2018) \
          stand in for Higgins' metric, and both vary widely between seeds (Locatello et al. \
          2019): read the per-seed values.",
-        steps_text(arms[0].arm.steps)
+        thousands(arms[0].arm.steps)
     );
     md.push_str(&failures(arms.iter().map(|r| r.as_ref())));
     Ok(Section {

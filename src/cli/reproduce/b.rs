@@ -5,12 +5,11 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
-use super::table::{
-    figure_and_checks, mean, pm, seeds_text, steps_text, summary_row, Align, Check, Table,
-};
+use super::table::{figure_and_checks, mean, pm, seeds_text, summary_row, Align, Check, Table};
 use super::{a, failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries};
 use crate::objective::TermName;
+use crate::settings::text::thousands;
 
 /// The β values compared (a quick run: one).
 fn betas(quick: bool) -> Vec<f64> {
@@ -129,7 +128,7 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
          report MIG by their own estimator (Chen's MIG, `metrics mig-chen`); here the dlib \
          protocol's MIG after {} steps, so absolute MIGs are far below the paper's and only \
          the ordering at equal β is compared.",
-        steps_text(first.steps)
+        thousands(first.steps)
     );
     md.push_str(&failures(
         pairs.iter().flat_map(|(_, v, t)| [v.as_ref(), t.as_ref()]),

@@ -7,12 +7,12 @@ use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
 use super::table::{
-    figure_and_checks, interpolate, mean, pm, seeds_text, steps_text, summary_row, Align, Check,
-    Table,
+    figure_and_checks, interpolate, mean, pm, seeds_text, summary_row, Align, Check, Table,
 };
 use super::{a, failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries, XySeries};
 use crate::objective::TermName;
+use crate::settings::text::thousands;
 
 /// The γ sweep (a quick run: the lesson's).
 fn gammas(quick: bool) -> Vec<f64> {
@@ -228,7 +228,7 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
          with a 3 × 256 discriminator. Their \"true\" TC is a minibatch estimate; ours is the same estimator \
          applied to 2,000 points of the measured set, which is biased low for narrow \
          posteriors (the aggregate posterior is estimated from those points only).\n",
-        steps_text(first.steps)
+        thousands(first.steps)
     );
     md.push_str(&failures(vaes.iter().chain(&fvaes).map(|r| r.as_ref())));
     Ok(Section {

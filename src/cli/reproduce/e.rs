@@ -6,13 +6,12 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::runs::{ArmResults, TAIL};
-use super::table::{
-    figure_and_checks, pm, seeds_text, steps_text, summary_row, Align, Check, Table,
-};
+use super::table::{figure_and_checks, pm, seeds_text, summary_row, Align, Check, Table};
 use super::{a, failures, Claim, Ctx, Section};
 use crate::cli::plot::{self, SeedSeries};
 use crate::objective::priors::Prior;
 use crate::objective::TermName;
+use crate::settings::text::thousands;
 use crate::settings::PriorKind;
 
 /// The β values (a quick run: one).
@@ -184,7 +183,7 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
          is the reverse of (a)'s \"FactorVAE score at β = 4 above β = 1\": on the same \
          runs at most one of the two holds in the means, so (a) and (e) cannot both hold in \
          full.",
-        steps_text(rows[1][0].arm.steps)
+        thousands(rows[1][0].arm.steps)
     );
     md.push_str(&failures(rows.iter().flatten().map(|r| r.as_ref())));
     Ok(Section {

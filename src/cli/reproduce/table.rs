@@ -58,19 +58,6 @@ impl Table {
     }
 }
 
-/// A step count with thousands separated by commas, as the texts write numbers: 5,000.
-pub fn steps_text(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 /// `mean ± std` over the finite values with three decimals (`–` when there are none).
 pub fn pm(v: &[f64]) -> String {
     let (m, s) = mean_std(&finite(v));
@@ -292,21 +279,6 @@ mod tests {
             t.markdown(),
             "| σ of q(z\\|x) | value |\n|---|---:|\n| a\\|b | 1.0 |\n| short |  |\n"
         );
-    }
-
-    #[test]
-    fn step_counts_get_thousands_separators() {
-        let cases = [
-            (0, "0"),
-            (500, "500"),
-            (1000, "1,000"),
-            (3120, "3,120"),
-            (123456, "123,456"),
-            (1000000, "1,000,000"),
-        ];
-        for (n, text) in cases {
-            assert_eq!(steps_text(n), text);
-        }
     }
 
     #[test]
