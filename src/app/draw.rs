@@ -15,7 +15,7 @@ fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
 }
 
 /// Half-width of the square view around the origin that holds the samples (at least 3).
-fn view_radius(p: &Posterior, dims: (usize, usize)) -> f64 {
+pub fn view_radius(p: &Posterior, dims: (usize, usize)) -> f64 {
     let k = p.latents;
     let m =
         p.z.chunks(k)
@@ -26,11 +26,14 @@ fn view_radius(p: &Posterior, dims: (usize, usize)) -> f64 {
 }
 
 /// Draws samples of q(z) for latent dims `dims` over the prior's density (grey shading),
-/// coloured by label.
+/// coloured by label, on [−r, r]² (r from [`view_radius`]; two runs side by side share one),
+/// with `title` (e.g. the run's name) in the top left corner when it is not empty.
 pub fn posterior(
     canvas: &HtmlCanvasElement,
     p: &Posterior,
     dims: (usize, usize),
+    r: f64,
+    title: &str,
     prior_density: impl Fn(f64, f64) -> f64,
 ) {
     let Some(ctx) = context(canvas) else { return };
@@ -38,7 +41,6 @@ pub fn posterior(
     if w == 0 || h == 0 || p.latents <= dims.0.max(dims.1) {
         return;
     }
-    let r = view_radius(p, dims);
     let to_px = |x: f64, y: f64| {
         (
             (x + r) / (2.0 * r) * w as f64,
@@ -93,6 +95,10 @@ pub fn posterior(
         h as f64 - 6.0,
     );
     let _ = ctx.fill_text(&format!("z{}", dims.1 + 1), ox + 4.0, 14.0);
+    if !title.is_empty() {
+        ctx.set_font("bold 14px sans-serif");
+        let _ = ctx.fill_text(title, 6.0, 16.0);
+    }
 }
 
 /// One line of a chart: legend label, colour and (step, value) points.

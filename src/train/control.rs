@@ -28,6 +28,10 @@ pub struct Control {
     pub steps_left: u32,
     /// Continuous training pauses when the model reaches this step from below.
     pub pause_at: Option<u64>,
+    /// Continuous training stopped (the page's Pause, or the pause point) and the numbers of
+    /// the model at the step it stopped at are still to be measured: without this a paused
+    /// run would show those of up to `METRIC_EVERY_STEPS` steps before.
+    pub stopped: bool,
     /// Pause between snapshots (ms).
     pub delay_ms: u32,
     /// Run the in-page benchmark.
@@ -90,6 +94,7 @@ impl Control {
             }
             ToWorker::Run => self.running = true,
             ToWorker::Pause => {
+                self.stopped |= self.running;
                 self.running = false;
                 self.steps_left = 0;
             }
@@ -142,8 +147,9 @@ impl Control {
     pub fn took(&mut self, from: u64, taken: u32) {
         self.steps_left = self.steps_left.saturating_sub(taken);
         let to = from.saturating_add(u64::from(taken));
-        if self.pause_at.is_some_and(|p| from < p && to >= p) {
+        if self.running && self.pause_at.is_some_and(|p| from < p && to >= p) {
             self.running = false;
+            self.stopped = true;
         }
     }
 
@@ -236,8 +242,13 @@ mod tests {
         assert_eq!(c.steps_allowed(990), 10);
         c.took(0, 990);
         assert!(c.running, "not there yet");
+        assert!(!c.stopped);
         c.took(990, 10);
         assert!(!c.running && !c.wants_steps(), "paused at step 1000");
+        assert!(
+            std::mem::take(&mut c.stopped),
+            "its numbers are wanted there"
+        );
         assert_eq!(c.steps_allowed(1000), 0);
         // Start again: on past the pause point, unbounded.
         c.apply(ToWorker::Run).unwrap();
@@ -253,13 +264,29 @@ mod tests {
         c.apply(ToWorker::Step(3)).unwrap();
         assert_eq!(c.steps_allowed(999), 3);
         c.took(999, 3);
-        assert!(!c.wants_steps());
+        assert!(!c.wants_steps() && !c.stopped, "a step is not a stop");
         // No pause point: no bound.
         c.apply(ToWorker::PauseAt(None)).unwrap();
         c.apply(ToWorker::Run).unwrap();
         assert_eq!(c.steps_allowed(0), u32::MAX);
         c.took(0, 5000);
         assert!(c.running);
+    }
+
+    /// The page's Pause stops a running model where it is, and asks for its numbers there;
+    /// a Pause while paused, or one that cancels single steps, asks for nothing.
+    #[test]
+    fn a_pause_while_running_asks_for_the_numbers_where_it_stopped() {
+        let mut c = Control::default();
+        c.apply(ToWorker::Pause).unwrap();
+        assert!(!c.stopped);
+        c.apply(ToWorker::Step(4)).unwrap();
+        c.apply(ToWorker::Pause).unwrap();
+        assert!(!c.stopped && !c.wants_steps());
+        c.apply(ToWorker::Run).unwrap();
+        c.took(0, 77);
+        c.apply(ToWorker::Pause).unwrap();
+        assert!(c.stopped && !c.wants_steps());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::settings::compare::CompareOverrides;
 use crate::settings::lessons::Lesson;
 use crate::settings::link::{self, default_view};
 use crate::settings::text;
-use crate::settings::BackendPref;
+use crate::settings::{BackendChoice, BackendPref};
 use crate::train::metric_report::{MetricProgress, MetricReport, MetricRequest};
 use crate::train::preview::Preview;
 use crate::train::traversal::Traversal;
@@ -92,6 +92,11 @@ pub struct CompareRun {
     pub loss_history: Vec<(u64, f32)>,
     /// B's metrics.
     pub metrics: MetricsView,
+    /// B's latest q(z) samples.
+    pub posterior: Option<Posterior>,
+    /// The backend B's worker last reported it trains on (kept over resets: a worker
+    /// reports it only when it opens a backend).
+    pub backend: Option<BackendChoice>,
 }
 
 impl CompareRun {
@@ -101,6 +106,8 @@ impl CompareRun {
             step: 0,
             loss_history: Vec::new(),
             metrics: MetricsView::default(),
+            posterior: None,
+            backend: None,
         }
     }
 }
@@ -300,7 +307,10 @@ impl UiState {
         self.traversal = None;
         self.metrics = MetricsView::default();
         if let Some(b) = self.compare.as_mut() {
-            *b = CompareRun::new(b.overrides);
+            *b = CompareRun {
+                backend: b.backend,
+                ..CompareRun::new(b.overrides)
+            };
         }
         self.step = 0;
         // A new model: the copy of the old one is no use any more.
@@ -521,9 +531,13 @@ impl UiState {
                                 }
                             }
                             b.step = snapshot.step;
+                            if snapshot.posterior.is_some() {
+                                b.posterior = snapshot.posterior;
+                            }
                         }
                         FromWorker::Metrics(r) => b.metrics.push(r),
                         FromWorker::MetricProgress(p) => b.metrics.progress = Some(p),
+                        FromWorker::Backend(r) => b.backend = Some(r.choice),
                         FromWorker::Error(e) => {
                             s.error = Some(format!("Run B: {e}"));
                             b.metrics.progress = None;
@@ -697,6 +711,54 @@ mod tests {
         s.apply(Action::ClearRun);
         assert!(!s.running && s.loss_history.is_empty() && s.error.is_none());
         assert_eq!(s.compare.as_ref().unwrap().step, 0);
+    }
+
+    /// B's q(z) is its own: kept until B sends another, never taken from A, gone on a reset.
+    #[test]
+    fn run_bs_posterior_is_kept_apart_from_as() {
+        let mut s = UiState::from_link("compare=beta-tcvae");
+        let with_posterior = |z: f32| FromWorker::Progress {
+            snapshot: Snapshot {
+                step: 1,
+                posterior: Some(Posterior {
+                    latents: 1,
+                    z: vec![z],
+                    labels: vec![0],
+                    kl_per_latent: vec![0.0],
+                }),
+                ..Snapshot::default()
+            },
+            steps_per_second: 1.0,
+        };
+        s.apply(Action::Worker(vec![with_posterior(1.0)]));
+        s.apply(Action::WorkerB(vec![with_posterior(2.0)]));
+        s.apply(Action::WorkerB(vec![progress(1, &[1.0])]));
+        let b = s.compare.as_ref().unwrap().posterior.as_ref().unwrap();
+        assert_eq!((s.posterior.as_ref().unwrap().z[0], b.z[0]), (1.0, 2.0));
+        s.apply(Action::ClearRun);
+        assert!(s.compare.as_ref().unwrap().posterior.is_none());
+    }
+
+    /// B's backend is remembered over a reset: its worker reports it only when it opens one,
+    /// and the page keeps B on A's backend by comparing the two.
+    #[test]
+    fn run_bs_backend_is_recorded_and_kept_over_a_reset() {
+        let mut s = UiState::from_link("compare=beta-tcvae");
+        let report = |choice| {
+            FromWorker::Backend(BackendReport {
+                choice,
+                adapter: None,
+                notice: None,
+                measured: Vec::new(),
+            })
+        };
+        s.apply(Action::WorkerB(vec![report(BackendChoice::Ndarray)]));
+        s.apply(Action::ClearRun);
+        assert_eq!(
+            s.compare.as_ref().unwrap().backend,
+            Some(BackendChoice::Ndarray)
+        );
+        assert_eq!(s.backend, None, "A's report is A's own");
     }
 
     #[test]

@@ -319,14 +319,9 @@ async fn run_loop(inbox: Inbox) {
                     break;
                 }
             }
-            let was_running = control.running;
             control.took(from, taken);
-            if was_running && !control.running {
-                // Reached its pause point: says so now, before its last snapshot, and shows
-                // the numbers of the model it stopped at.
-                sync_running(&control, &mut shown_running);
-                measures.measure_current();
-            }
+            // Reached its pause point: says so now, before its last snapshot.
+            sync_running(&control, &mut shown_running);
             // Every step shows its q(z) in step and slow-motion modes, and the last one does.
             let force = control.delay_ms > 0 || !control.wants_steps();
             if !reports.post(&mut trainer, force).await {
@@ -346,6 +341,11 @@ async fn run_loop(inbox: Inbox) {
         let stale = trainer.as_ref().map(|t| Some(t.step_count())) != Some(reports.posterior.step);
         if idle && trainer.is_some() && stale {
             reports.post(&mut trainer, true).await;
+        }
+        if std::mem::take(&mut control.stopped) {
+            // Paused (by the page or at the pause point): show the numbers of the model at
+            // the step it stopped at.
+            measures.measure_current();
         }
         if let Some(t) = trainer.as_ref() {
             reports.traversal(t, idle).await;

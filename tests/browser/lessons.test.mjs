@@ -86,6 +86,7 @@ for (const l of LESSONS) for (const seed of SEEDS) {
     await page.waitForSelector('#backend-badge[data-backend]', { timeout: 60_000 });
     const backend = await page.getAttribute('#backend-badge', 'data-backend');
     assert.notEqual(backend, 'wgpu', 'no GPU: the page trains on the CPU');
+    assert.equal(await page.getAttribute('#compare-b-backend', 'data-backend'), backend, 'B trains on A\'s backend');
     const at = await steps(page);
     assert.deepEqual(at, { a: l.steps, b: l.steps }, 'both runs paused at the evidence\'s step');
     // A's metrics as measured at that step (B's beside them in the comparison table).

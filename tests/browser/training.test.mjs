@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import {
   serve, launch, outDir, watchErrors, startFrameRecorder, stopFrameRecorder,
-  progress, waitForStep, canvasHash, DIST_DIR,
+  progress, waitForStep, canvasHash, pauseAndSettle, DIST_DIR,
 } from './harness.mjs';
 
 let server;
@@ -118,7 +118,7 @@ test('Start right after a reset: the page shows the run, and Pause stops it', { 
 
 // A lesson's runs pause by themselves at its evidence's step (what `reproduce` trains), so the
 // numbers the page shows are read where docs/results.md reads them; Start then trains on.
-test('a lesson pauses runs A and B at its evidence\'s step, and Start goes on', { timeout: 240_000 }, async () => {
+test('a lesson pauses runs A and B at its evidence\'s step, Start goes on, and a Pause shows that step\'s metrics', { timeout: 240_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
   const errors = watchErrors(page);
   await page.goto(server.url);
@@ -139,9 +139,28 @@ test('a lesson pauses runs A and B at its evidence\'s step, and Start goes on', 
     && document.querySelector('#start')?.textContent.trim() === 'Start', steps, { timeout: 180_000, polling: 200 });
   await page.waitForTimeout(1_000);
   assert.deepEqual(await at(), { a: steps, b: steps, running: false }, 'both runs stopped exactly there');
+  // B trains on the backend A's Auto chose (two workers timing alike could pick two).
+  const backendA = await page.getAttribute('#backend-badge', 'data-backend');
+  assert.ok(backendA, 'A names its backend');
+  assert.equal(await page.getAttribute('#compare-b-backend', 'data-backend'), backendA, 'B on A\'s backend');
+  // B's q(z) is drawn beside A's (the lesson's point is how the two differ).
+  const painted = await page.evaluate(() => {
+    const c = document.querySelector('#posterior-canvas-b');
+    return c ? c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0) : null;
+  });
+  assert.equal(painted, true, 'run B\'s posterior canvas is drawn');
+  assert.notEqual(await canvasHash(page, '#posterior-canvas-b'), await canvasHash(page, '#posterior-canvas'), 'B\'s q(z) is its own, not A\'s');
   await page.click('#start');
   await page.waitForFunction((n) => Number(document.querySelector('#step-count')?.dataset.step ?? 0) > n + 20, steps, { timeout: 30_000 });
-  await page.click('#start');
+  // The visitor's Pause, anywhere: the metrics shown become those of the step it stopped at.
+  const stoppedAt = await pauseAndSettle(page);
+  assert.ok(stoppedAt > steps, `paused past the pause point: ${stoppedAt}`);
+  await page.waitForFunction((n) => {
+    const at = [...document.querySelectorAll('#metric-values tr[data-key]')]
+      .map((tr) => /step (\d+)/.exec(tr.textContent)?.[1]).filter(Boolean).map(Number);
+    return at.length > 0 && at.every((s) => s === n);
+  }, stoppedAt, { timeout: 30_000, polling: 200 });
+  assert.equal((await at()).a, stoppedAt, 'still paused there');
   assert.deepEqual(errors, [], 'no console errors');
   await page.close();
 });

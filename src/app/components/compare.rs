@@ -153,6 +153,7 @@ pub fn compare_panel(props: &StateCommandProps) -> Html {
             <table class="metric-values" id="compare-table">
                 <tr><th></th><th>{"A"}</th><th>{"B"}</th><th></th></tr>
                 <tr><th scope="row">{"model"}</th><td>{state.config.model.label()}</td><td>{b.overrides.model.label()}</td><td></td></tr>
+                <tr><th scope="row">{"backend"}</th><td>{state.backend.as_ref().map_or("–", |r| r.choice.label())}</td><td id="compare-b-backend" data-backend={b.backend.map(|c| c.key())}>{b.backend.map_or("–", |c| c.label())}</td><td></td></tr>
                 <tr><th scope="row">{"step"}</th><td class="num">{state.step}</td><td class="num" id="compare-b-step" data-step={b.step.to_string()}>{b.step}</td>
                     <td class="protocol" id="compare-hold">{if state.held_for_b { "A waits for B to catch up (they stay within about 100 steps)" } else { "" }}</td></tr>
                 { for rows.into_iter().map(|(label, protocol, a, bv)| html! {

@@ -106,11 +106,14 @@ pub fn metrics_panel(props: &StateCommandProps) -> Html {
         .into_iter()
         .chain(&s.metrics.on_request)
         .flat_map(|r| r.values.iter().map(move |v| (r.step, v)));
-    let help = match dataset {
-        DatasetKind::Dsprites => "Measured on the model every 200 steps, beside training. The heatmap is I(z_j; factor) / H(factor): a disentangled code has one bright cell per column, each in its own row. The FactorVAE score and Chen's MIG encode the whole subset, so they run only when asked.",
-        DatasetKind::Ivae => "Measured every 200 steps. MCC: mean |correlation| between each true source and the latent matched to it (Hungarian matching); the scatter shows each pair. Identifiable models reach MCC near 1.",
-        DatasetKind::Pinwheel => "Measured every 200 steps. D(q(z), p(z)) is how far the aggregate posterior is from the prior (Mathieu et al. 2019); MI, TC and dim-KL split the KL term (Chen et al. 2018).",
+    // When the numbers are measured: periodically, and where training pauses.
+    let when = format!("Measured every {METRIC_EVERY_STEPS} steps beside training, and at the step where it pauses.");
+    let about = match dataset {
+        DatasetKind::Dsprites => "The heatmap is I(z_j; factor) / H(factor): a disentangled code has one bright cell per column, each in its own row. The FactorVAE score and Chen's MIG encode the whole subset, so they run only when asked.",
+        DatasetKind::Ivae => "MCC: mean |correlation| between each true source and the latent matched to it (Hungarian matching); the scatter shows each pair. Identifiable models reach MCC near 1.",
+        DatasetKind::Pinwheel => "D(q(z), p(z)) is how far the aggregate posterior is from the prior (Mathieu et al. 2019); MI, TC and dim-KL split the KL term (Chen et al. 2018).",
     };
+    let help = format!("{when} {about}");
     html! {
         <figure class="panel" id="metrics-panel">
             <figcaption>

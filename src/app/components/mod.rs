@@ -62,6 +62,13 @@ impl Commands {
         self.send(ToWorker::PauseAt(step));
     }
 
+    /// Sends a message to run B only, as it is (no overrides applied).
+    pub fn send_b(&self, msg: ToWorker) {
+        if let Some((b, _)) = self.b.borrow().as_ref() {
+            b.send(&msg);
+        }
+    }
+
     /// Sends a message to run A only (the page holding A back for B).
     pub fn send_a(&self, msg: ToWorker) {
         if let Some(a) = self.a.borrow().as_ref() {
@@ -284,6 +291,21 @@ pub fn app() -> Html {
         let busy = state.running && !state.held_for_b;
         use_effect_with((busy, state.crashes), move |&(busy, _)| {
             commands.expect_progress(busy)
+        });
+    }
+    // B trains on A's backend: on *Auto* each worker times the backends itself, and two close
+    // timings can pick two backends, whose arithmetic differs, so the same seed gave B other
+    // numbers from one visit to the next. B follows A's choice (its model restarts at step 0).
+    {
+        let commands = commands.clone();
+        let a = state.backend.as_ref().map(|r| r.choice);
+        let b = state.compare.as_ref().and_then(|b| b.backend);
+        use_effect_with((a, b), move |&(a, b)| {
+            if let (Some(a), Some(b)) = (a, b) {
+                if a != b {
+                    commands.send_b(ToWorker::SetBackend(BackendPref::exactly(a)));
+                }
+            }
         });
     }
     // Keep A within LOCKSTEP_LEAD steps of a slower B, so the comparison is at equal steps.

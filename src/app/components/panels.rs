@@ -11,7 +11,7 @@ use crate::protocol::ToWorker;
 use crate::settings::BackendPref;
 use crate::train::preview::Preview;
 use crate::train::traversal::{Decoded, IMAGE_STEPS, PATH_STEPS};
-use crate::train::{DatasetKind, ModelKind};
+use crate::train::{DatasetKind, ModelKind, TrainConfig};
 use crate::ui::edit;
 
 /// Props shared by the panels.
@@ -97,23 +97,55 @@ pub fn backend_badge(props: &StateCommandProps) -> Html {
     }
 }
 
-/// Samples of q(z) over the prior's density, for a chosen pair of latent dimensions.
+/// The prior the posterior panel shades for a run with these settings: DD's own prior (its
+/// marginal on the shown pair), otherwise N(0, I).
+fn shown_prior(config: &TrainConfig, (a, b): (usize, usize)) -> Prior {
+    match config.model {
+        ModelKind::Dd => config.prior.marginal_2d(a, b),
+        _ => Prior::Normal,
+    }
+}
+
+/// Samples of q(z) over the prior's density, for a chosen pair of latent dimensions; run B's
+/// beside run A's, on the same scale, while a comparison is on.
 #[function_component(PosteriorPanel)]
 pub fn posterior_panel(props: &StateProps) -> Html {
     let canvas = use_node_ref();
+    let canvas_b = use_node_ref();
     let s = &props.state;
     let (a, b) = s.view_dims;
-    let prior = match s.config.model {
-        ModelKind::Dd => s.config.prior.marginal_2d(a, b),
-        _ => Prior::Normal,
-    };
+    let prior = shown_prior(&s.config, (a, b));
+    // B's settings; None without a comparison (or when B cannot run on A's data).
+    let config_b = s
+        .compare
+        .as_ref()
+        .and_then(|c| c.overrides.apply(&s.config).ok());
     {
-        let canvas = canvas.clone();
+        let (canvas, canvas_b) = (canvas.clone(), canvas_b.clone());
         let posterior = s.posterior.clone();
+        let posterior_b = s.compare.as_ref().and_then(|c| c.posterior.clone());
         let prior = prior.clone();
+        let prior_b = config_b.as_ref().map(|c| shown_prior(c, (a, b)));
         use_effect_with((s.version, a, b), move |_| {
+            let r = [&posterior, &posterior_b]
+                .into_iter()
+                .flatten()
+                .map(|p| draw::view_radius(p, (a, b)))
+                .fold(0.0, f64::max);
+            let title = if prior_b.is_some() { "A" } else { "" };
             if let (Some(c), Some(p)) = (canvas.cast::<web_sys::HtmlCanvasElement>(), posterior) {
-                draw::posterior(&c, &p, (a, b), |x, y| prior.log_prob_host(&[x, y]).exp());
+                draw::posterior(&c, &p, (a, b), r, title, |x, y| {
+                    prior.log_prob_host(&[x, y]).exp()
+                });
+            }
+            if let (Some(c), Some(p), Some(prior_b)) = (
+                canvas_b.cast::<web_sys::HtmlCanvasElement>(),
+                posterior_b,
+                prior_b,
+            ) {
+                draw::posterior(&c, &p, (a, b), r, "B", |x, y| {
+                    prior_b.log_prob_host(&[x, y]).exp()
+                });
             }
         });
     }
@@ -147,12 +179,15 @@ pub fn posterior_panel(props: &StateProps) -> Html {
         <figure class="panel">
             <figcaption>
                 <h2>{"Aggregate posterior q(z)"}</h2>
-                <p class="help">{format!("One sample z ~ q(z|x) per shown point, {colouring}; grey shading is the prior p(z) ({}). A good fit spreads q(z) over the prior.", prior.kind().key())}</p>
+                <p class="help">{format!("One sample z ~ q(z|x) per shown point, {colouring}; grey shading is the prior p(z) ({}). A good fit spreads q(z) over the prior.{}", prior.kind().key(), if config_b.is_some() { " Run A above, run B below, on the same scale." } else { "" })}</p>
                 if k > 2 {
                     <p class="dims">{"Plot "}{dim_select("dim-x", a, b, true)}{" against "}{dim_select("dim-y", b, a, false)}</p>
                 }
             </figcaption>
-            <canvas id="posterior-canvas" ref={canvas} width="360" height="360" role="img" aria-label="Scatter of latent samples over the prior density"></canvas>
+            <canvas id="posterior-canvas" ref={canvas} width="360" height="360" role="img" aria-label="Scatter of run A's latent samples over the prior density"></canvas>
+            if config_b.is_some() {
+                <canvas id="posterior-canvas-b" ref={canvas_b} width="360" height="360" role="img" aria-label="Scatter of run B's latent samples over its prior density"></canvas>
+            }
         </figure>
     }
 }
