@@ -38,7 +38,7 @@ pub struct RunResult {
     pub sigma: f64,
     /// Training seconds.
     pub seconds: f64,
-    /// The codes of the periodic metrics with their ground truth (seed 0 only, for plots).
+    /// The codes of the periodic metrics with their ground truth, for plots.
     pub codes: Option<(Codes, GroundTruth)>,
 }
 
@@ -78,9 +78,9 @@ impl ArmResults {
             .collect()
     }
 
-    /// Seed 0's codes and ground truth.
-    pub fn seed0_codes(&self) -> Option<&(Codes, GroundTruth)> {
-        self.runs.first()?.as_ref().ok()?.codes.as_ref()
+    /// The codes and ground truth of seed `seed`'s run.
+    pub fn codes(&self, seed: usize) -> Option<&(Codes, GroundTruth)> {
+        self.runs.get(seed)?.as_ref().ok()?.codes.as_ref()
     }
 }
 
@@ -191,6 +191,6 @@ fn run_one(arm: &Arm, seed: u64, device: &burn::prelude::Device) -> Result<RunRe
         tails,
         sigma,
         seconds,
-        codes: (seed == 0).then_some((codes, truth)),
+        codes: Some((codes, truth)),
     })
 }
