@@ -223,9 +223,9 @@ leaves narrow posteriors whose D explodes whatever the cluster structure, as the
 found. The claim's sweep is therefore read from β = 0.01 to β = 1, the range of the paper's \
 pinwheel figures. Read per seed (entropy and share side by side), a (β = 1, α = 0) run that \
 does not split into two clusters either stays one blob (a low share) or sits tightly on three \
-or four of the components (a share near the prior's): there β alone fits the prior better than α does, the opposite of the claim, \
-in a minority of seeds. The (β = 0, α = 1) runs use all four components in every \
-seed, but spread along the data's arms rather than as tight clusters (shares far below the \
+or four of the components (a share near the prior's): there β alone fits the prior better \
+than α does, the opposite of the claim, in a minority of seeds. The (β = 0, α = 1) runs use \
+all four components in every seed, but spread along the data's arms rather than as tight clusters (shares far below the \
 prior's, D near the 1.49 of a single moment-matched Gaussian).\n\n\
 How this differs from the reference (iffsid/disentangling-disentanglement, \
 `clustering.sh`): the KL term is corrected (see above); the model, optimiser, data and prior \
