@@ -11,7 +11,7 @@ use crate::protocol::ToWorker;
 use crate::settings::BackendPref;
 use crate::train::preview::Preview;
 use crate::train::traversal::{Decoded, IMAGE_STEPS, PATH_STEPS};
-use crate::train::{DatasetKind, ModelKind, TrainConfig};
+use crate::train::{DatasetKind, ModelKind, Posterior, TrainConfig};
 use crate::ui::edit;
 
 /// Props shared by the panels.
@@ -106,6 +106,35 @@ fn shown_prior(config: &TrainConfig, (a, b): (usize, usize)) -> Prior {
     }
 }
 
+/// Draws one run's q(z) samples on `canvas` whenever what it shows changes (the samples, the
+/// prior, the pair of latents, the scale or the title), not on every snapshot: the prior's
+/// shading costs a density per pixel, and snapshots of A and B each arrive many times a second.
+#[hook]
+fn use_posterior_drawing(
+    canvas: &NodeRef,
+    posterior: Option<Posterior>,
+    prior: Option<Prior>,
+    dims: (usize, usize),
+    r: f64,
+    title: &'static str,
+) {
+    let canvas = canvas.clone();
+    use_effect_with(
+        (posterior, prior, dims, r, title),
+        move |(posterior, prior, dims, r, title)| {
+            if let (Some(c), Some(p), Some(prior)) = (
+                canvas.cast::<web_sys::HtmlCanvasElement>(),
+                posterior,
+                prior,
+            ) {
+                draw::posterior(&c, p, *dims, *r, title, |x, y| {
+                    prior.log_prob_host(&[x, y]).exp()
+                });
+            }
+        },
+    );
+}
+
 /// Samples of q(z) over the prior's density, for a chosen pair of latent dimensions; run B's
 /// beside run A's, on the same scale, while a comparison is on.
 #[function_component(PosteriorPanel)]
@@ -120,35 +149,24 @@ pub fn posterior_panel(props: &StateProps) -> Html {
         .compare
         .as_ref()
         .and_then(|c| c.overrides.apply(&s.config).ok());
-    {
-        let (canvas, canvas_b) = (canvas.clone(), canvas_b.clone());
-        let posterior = s.posterior.clone();
-        let posterior_b = s.compare.as_ref().and_then(|c| c.posterior.clone());
-        let prior = prior.clone();
-        let prior_b = config_b.as_ref().map(|c| shown_prior(c, (a, b)));
-        use_effect_with((s.version, a, b), move |_| {
-            let r = [&posterior, &posterior_b]
-                .into_iter()
-                .flatten()
-                .map(|p| draw::view_radius(p, (a, b)))
-                .fold(0.0, f64::max);
-            let title = if prior_b.is_some() { "A" } else { "" };
-            if let (Some(c), Some(p)) = (canvas.cast::<web_sys::HtmlCanvasElement>(), posterior) {
-                draw::posterior(&c, &p, (a, b), r, title, |x, y| {
-                    prior.log_prob_host(&[x, y]).exp()
-                });
-            }
-            if let (Some(c), Some(p), Some(prior_b)) = (
-                canvas_b.cast::<web_sys::HtmlCanvasElement>(),
-                posterior_b,
-                prior_b,
-            ) {
-                draw::posterior(&c, &p, (a, b), r, "B", |x, y| {
-                    prior_b.log_prob_host(&[x, y]).exp()
-                });
-            }
-        });
-    }
+    let posterior_b = s.compare.as_ref().and_then(|c| c.posterior.clone());
+    // One scale for both runs, so their spreads compare at a glance.
+    let r = [&s.posterior, &posterior_b]
+        .into_iter()
+        .flatten()
+        .map(|p| draw::view_radius(p, (a, b)))
+        .fold(0.0, f64::max);
+    let title_a = if config_b.is_some() { "A" } else { "" };
+    use_posterior_drawing(
+        &canvas,
+        s.posterior.clone(),
+        Some(prior.clone()),
+        (a, b),
+        r,
+        title_a,
+    );
+    let prior_b = config_b.as_ref().map(|c| shown_prior(c, (a, b)));
+    use_posterior_drawing(&canvas_b, posterior_b, prior_b, (a, b), r, "B");
     let k = s.config.latents;
     let dim_select = |id: &'static str, current: usize, other: usize, first: bool| {
         let d = s.dispatcher();
