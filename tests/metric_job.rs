@@ -97,6 +97,44 @@ fn factor_vae_score_on_request_covers_the_whole_subset() {
     assert!((0.0..=1.0).contains(&s), "{s}");
 }
 
+/// Under DD's Student-t prior the headline score is taken in Gaussian coordinates and the raw
+/// means' score comes beside it from the same votes: the same model measured again with the
+/// Normal prior (the prior is a live setting; the encoder is unchanged) has one score, and it
+/// must equal the Student-t measurement's raw score.
+#[test]
+fn a_student_t_model_is_scored_in_gaussian_coordinates_with_the_raw_score_beside_it() {
+    use disentangle_lab::objective::priors::Prior;
+    use disentangle_lab::train::ModelKind;
+    let c = TrainConfig {
+        model: ModelKind::Dd,
+        prior: Prior::StudentT { nu: 9.0 },
+        ..small_dsprites()
+    };
+    let mut trainer = Trainer::new(c, &device()).unwrap();
+    let score = |trainer: &Trainer| {
+        let mut job = MetricJob::new(MetricRequest::FactorVae, trainer).unwrap();
+        run(&mut job, trainer, 10_000)
+    };
+    let t = score(&trainer);
+    trainer.set_prior(Prior::Normal).unwrap();
+    let n = score(&trainer);
+    let (head, raw) = (t.get("factor_vae_score"), t.get("factor_vae_score_raw"));
+    let (head, raw) = (head.expect("headline"), raw.expect("raw score"));
+    assert!((0.0..=1.0).contains(&head) && (0.0..=1.0).contains(&raw));
+    assert_eq!(Some(raw), n.get("factor_vae_score"));
+    assert_eq!(
+        n.get("factor_vae_score_raw"),
+        None,
+        "a Gaussian prior has one score"
+    );
+    let protocol = |r: &MetricReport, key: &str| {
+        let v = r.values.iter().find(|v| v.key == key).unwrap();
+        v.protocol.clone()
+    };
+    assert!(protocol(&t, "factor_vae_score").contains("mapped onto N(0, 1)"));
+    assert!(!protocol(&n, "factor_vae_score").contains("mapped"));
+}
+
 #[test]
 fn chen_mig_on_request_reports_progress_and_a_valid_value() {
     let t = Trainer::new(small_dsprites(), &device()).unwrap();

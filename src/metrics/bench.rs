@@ -97,6 +97,15 @@ pub fn process_cpu_seconds() -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+/// The processor's model name (Linux: `model name` in `/proc/cpuinfo`); `None` elsewhere.
+/// Reports name it because native digits depend on the CPU's matrix-product kernels.
+pub fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("model name"))?;
+    let name = line.split_once(':')?.1.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
 /// Seconds and result of dlib MIG (20 bins) on `n` random points × `k` codes, 5 factors.
 pub fn bench_mig_dlib(n: usize, k: usize, seed: u64) -> (f64, MigResult) {
     let mut rng = Rng::new(seed);

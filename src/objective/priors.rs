@@ -6,7 +6,8 @@ use burn::prelude::*;
 
 #[cfg(feature = "train")]
 use crate::math::gaussian::logsumexp_dim;
-use crate::math::special::{lgamma, LOG_2PI};
+use crate::math::special::{lgamma, student_t_to_normal, LOG_2PI};
+use crate::matrix::Matrix;
 use crate::rng::Rng;
 pub use crate::settings::Prior;
 use rand_distr::Distribution;
@@ -54,6 +55,24 @@ impl Prior {
             }
         };
         per_dim.sum_dim(1).squeeze_dim::<1>(1) // [B]
+    }
+
+    /// Codes (N × K) in the coordinates DD's code scores disentanglement in: under the
+    /// Student-t prior each coordinate mapped onto N(0, 1) by Φ⁻¹ ∘ F_ν
+    /// ([`student_t_to_normal`]; `analyse.py` of iffsid/disentangling-disentanglement);
+    /// `None` for the other priors, whose codes it scores as they are.
+    pub fn gaussianized(&self, codes: &Matrix) -> Option<Matrix> {
+        match self {
+            Prior::StudentT { nu } => Some(Matrix {
+                data: codes
+                    .data
+                    .iter()
+                    .map(|&t| student_t_to_normal(t, *nu))
+                    .collect(),
+                ..*codes
+            }),
+            Prior::Normal | Prior::Anisotropic { .. } | Prior::Mixture { .. } => None,
+        }
     }
 
     /// log p(z) of one point on the host (plots, tests).

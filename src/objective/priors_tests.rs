@@ -183,3 +183,24 @@ fn occupancy_counts_nearest_components_and_its_entropy_is_the_closed_form() {
     assert!(Prior::Normal.occupancy(&z, 2).is_none());
     assert!(p.occupancy(&z[..3], 2).is_none());
 }
+
+#[test]
+fn only_the_student_t_prior_moves_codes_to_gaussian_coordinates() {
+    let codes = Matrix::from_vec(2, 3, vec![0.0, -2.5, 7.0, 1.0, f64::NAN, -0.1]).unwrap();
+    let g = Prior::StudentT { nu: 9.0 }.gaussianized(&codes).unwrap();
+    assert_eq!((g.rows, g.cols), (2, 3));
+    for (a, b) in codes.data.iter().zip(&g.data) {
+        let want = crate::math::special::student_t_to_normal(*a, 9.0);
+        assert!(
+            b == &want || (b.is_nan() && want.is_nan()),
+            "{a} → {b}, want {want}"
+        );
+    }
+    for p in [
+        Prior::Normal,
+        Prior::default_for(crate::settings::PriorKind::Anisotropic, 3),
+        Prior::pinwheel(),
+    ] {
+        assert!(p.gaussianized(&codes).is_none(), "{p:?} changed the codes");
+    }
+}
