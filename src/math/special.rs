@@ -19,14 +19,24 @@ pub fn student_t_to_normal(t: f64, nu: f64) -> f64 {
         return f64::NAN;
     }
     if t == 0.0 {
-        return t; // the median maps to the median exactly (erfc⁻¹(1) rounds to 2·10⁻¹⁶)
+        return t; // the median maps to the median exactly
     }
-    // The upper tail Q(|t|) = ½ I_{ν/(ν+t²)}(ν/2, ½), taken directly rather than as 1 − F, so
-    // that a code far in the tail keeps its precision; then Φ⁻¹(1 − Q) = √2 · erfc⁻¹(2Q).
-    // t = ±∞ gives x = 0, Q = 0, and erfc⁻¹'s cap (100), i.e. about ±141.
-    let x = nu / (nu + t * t);
-    let upper = 0.5 * puruspe::betai(0.5 * nu, 0.5, x.clamp(0.0, 1.0));
-    let z = std::f64::consts::SQRT_2 * puruspe::inverfc(2.0 * upper);
+    // With x = ν/(ν+t²) and y = t²/(ν+t²) = 1 − x (each computed directly), the two-sided tail
+    // is 2Q(|t|) = I_x(ν/2, ½) and the central mass P(|T| < |t|) = I_y(½, ν/2). Each is taken
+    // where its continued fraction converges fast (Numerical Recipes' switch, x < (a+1)/(a+b+2)),
+    // so neither a far code nor one near 0 loses its precision: z = √2·erfc⁻¹(2Q) in the tail
+    // and √2·erf⁻¹(P(|T| < |t|)) near the centre. (`puruspe::betai` alone switches at
+    // (a+1)/(a+2b), which for b = ½ never switches: near x = 1 its fraction stops short and
+    // returned z ≈ 2.7 for t = 10⁻⁶.) t = ±∞ gives x = 0 and erfc⁻¹'s cap, about ±141.
+    let (a, b) = (0.5 * nu, 0.5);
+    let t2 = t * t;
+    let x = nu / (nu + t2);
+    let z = if x < (a + 1.0) / (a + b + 2.0) {
+        std::f64::consts::SQRT_2 * puruspe::inverfc(puruspe::betai(a, b, x.clamp(0.0, 1.0)))
+    } else {
+        let y = t2 / (nu + t2);
+        std::f64::consts::SQRT_2 * puruspe::inverf(puruspe::betai(b, a, y.clamp(0.0, 1.0)))
+    };
     z.abs().copysign(t)
 }
 
@@ -66,12 +76,34 @@ mod tests {
             }),
         ];
         for (nu, cdf) in cdfs {
-            for t in [-40.0, -5.0, -1.3, -0.2, 0.0, 0.01, 0.7, 2.0, 9.0, 40.0] {
+            for t in [
+                -40.0, -5.0, -1.3, -0.2, 0.0, 1e-9, 1e-5, 0.01, 0.7, 2.0, 9.0, 40.0,
+            ] {
                 let z = student_t_to_normal(t, nu);
                 let (got, want) = (normal_cdf(z), cdf(t));
                 assert!(
                     (got - want).abs() < 1e-10,
                     "ν = {nu}, t = {t}: Φ(map) = {got}, F_ν(t) = {want}"
+                );
+            }
+        }
+    }
+
+    /// Near 0 the map is linear with slope f_ν(0)/φ(0), the ratio of the two densities at the
+    /// median (the codes of collapsed latents live there).
+    #[test]
+    fn the_student_t_map_near_zero_has_the_ratio_of_the_densities_as_its_slope() {
+        for nu in [1.0, 3.0, 9.0, 100.0] {
+            let f0 = (lgamma((nu + 1.0) / 2.0)
+                - lgamma(nu / 2.0)
+                - 0.5 * (nu * std::f64::consts::PI).ln())
+            .exp();
+            let slope = f0 * (2.0 * std::f64::consts::PI).sqrt();
+            for t in [1e-12, 1e-9, 1e-6, 1e-4, 1e-3] {
+                let z = student_t_to_normal(t, nu);
+                assert!(
+                    (z / t - slope).abs() < 1e-3 * slope,
+                    "ν = {nu}, t = {t}: z = {z}, slope {slope}"
                 );
             }
         }

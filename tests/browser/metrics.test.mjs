@@ -65,6 +65,27 @@ test('dSprites: MIG and its MI heatmap, then the slow metrics on request with pr
   await page.close();
 });
 
+test('dSprites, Student-t prior: the FactorVAE score in Gaussian coordinates, the raw means\' beside it', { timeout: 240_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  const errors = watchErrors(page);
+  const link = SMALL_DSPRITES.replace('model=beta-vae', 'model=dd&alpha=0&beta=1&prior=student-t');
+  await page.goto(`${server.url}#${link}`);
+  await page.waitForSelector('#metric-values tr[data-key="mig_dlib"]', { timeout: 120_000 });
+  await page.click('#measure-factor-vae');
+  await page.waitForSelector('#metric-values tr[data-key="factor_vae_score_raw"]', { timeout: 120_000 });
+  for (const key of ['factor_vae_score', 'factor_vae_score_raw']) {
+    const v = Number(await metricValue(page, key));
+    assert.ok(v >= 0 && v <= 1, `${key} in [0, 1]: ${v}`);
+  }
+  const protocol = (key) => page.textContent(`#metric-values tr[data-key="${key}"] td.protocol`);
+  assert.match(await protocol('factor_vae_score'), /mapped onto N\(0, 1\)/);
+  assert.match(await protocol('factor_vae_score_raw'), /as the encoder gives them/);
+  const dir = await outDir();
+  await page.locator('#metrics-panel').screenshot({ path: `${dir}/metrics-student-t.png` });
+  assert.deepEqual(errors, [], 'no console errors');
+  await page.close();
+});
+
 test('iVAE: MCC with the true-vs-recovered scatter, and its history over training', { timeout: 240_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   const errors = watchErrors(page);
