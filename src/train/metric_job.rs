@@ -289,9 +289,10 @@ impl MetricJob {
                         // (heavy tails would inflate the global spread the votes divide by);
                         // the raw means' score is kept beside it, from the same votes.
                         let mut raw_rng = rng.clone();
-                        let gaussian = self.prior.gaussianized(&means);
-                        let gaussianized = gaussian.is_some();
-                        let headline = gaussian.unwrap_or_else(|| means.clone());
+                        let (headline, raw) = match self.prior.gaussianized(&means) {
+                            Some(g) => (g, Some(means.clone())),
+                            None => (means.clone(), None),
+                        };
                         let mut table = FactorTable::new(headline, &factors)?;
                         let s = metrics::factor_vae_score(&mut table, &cfg, &mut rng)?;
                         report.values.push(value(
@@ -299,7 +300,7 @@ impl MetricJob {
                             "FactorVAE score",
                             &protocol(
                                 &s,
-                                if gaussianized {
+                                if raw.is_some() {
                                     "posterior means mapped onto N(0, 1) through the Student-t prior's quantiles, as DD's code"
                                 } else {
                                     "posterior means"
@@ -307,8 +308,8 @@ impl MetricJob {
                             ),
                             s.eval_accuracy,
                         ));
-                        if gaussianized {
-                            let mut table = FactorTable::new(means.clone(), &factors)?;
+                        if let Some(raw) = raw {
+                            let mut table = FactorTable::new(raw, &factors)?;
                             let r = metrics::factor_vae_score(&mut table, &cfg, &mut raw_rng)?;
                             report.values.push(value(
                                 "factor_vae_score_raw",
