@@ -92,7 +92,9 @@ impl TrainConfig {
     ///   separate μ and log σ² networks, an MLP prior on u, ELBO weights a = 100, b = 1, c = 0,
     ///   d = 10 with the MWS estimator, Adam at lr 0.01 with ReduceLROnPlateau, batch 64);
     /// - dSprites: an MLP 256-256 with a Bernoulli likelihood, 10 latents, batch 64, Adam at
-    ///   lr 10⁻³ (the papers' convolutions are too slow for the lessons on a laptop CPU).
+    ///   lr 10⁻³ (the papers' convolutions are too slow for the lessons on a laptop CPU);
+    ///   β-TCVAE with the MWS estimator, the one Chen et al. propose and their `vae_quant.py`
+    ///   trains with unless told `--mss`.
     pub fn for_dataset(dataset: DatasetKind) -> Self {
         let base = Self {
             dataset,
@@ -142,6 +144,7 @@ impl TrainConfig {
             DatasetKind::Dsprites => Self {
                 latents: 10,
                 hidden: vec![256, 256],
+                estimator: Estimator::Mws,
                 ..base
             },
         }

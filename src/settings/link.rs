@@ -216,7 +216,7 @@ mod tests {
         config.weights.beta = 6.5;
         config.seed = 42;
         config.latents = 8;
-        config.estimator = Estimator::Mws;
+        config.estimator = Estimator::Mss; // not dSprites' default, so the link carries it
         config.image_net = ImageNet::Mlp;
         config.hidden = vec![128, 128];
         config.optimizer = OptimizerKind::Amsgrad;
@@ -241,6 +241,7 @@ mod tests {
             "{link}"
         );
         assert!(link.contains("hidden=128,128"), "{link}");
+        assert!(link.contains("estimator=mss"), "{link}");
         assert!(link.contains("optimizer=amsgrad"), "{link}");
         let (back, ignored) = decode(&format!("#{link}"));
         assert!(ignored.is_empty(), "{ignored:?}");

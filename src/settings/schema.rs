@@ -592,7 +592,7 @@ pub static FIELDS: &[Field] = &[
     Field {
         key: "estimator",
         label: "TC estimator",
-        help: "Minibatch estimator of log q(z) (β-TCVAE, iVAE): mss (stratified, unbiased) or mws (weighted, the iVAE reference's); their values are not comparable.",
+        help: "Minibatch estimator of log q(z) (β-TCVAE, iVAE): mws (weighted, the one the β-TCVAE and iVAE references train with) or mss (stratified, unbiased for q(z)); their values are not comparable.",
         range: Range::Choice(&Estimator::KEYS),
         effect: Effect::Reset,
         cli: true,

@@ -344,7 +344,7 @@ impl MetricJob {
                         )?;
                         report.values.push(value(
                             "mig_chen",
-                            "MIG",
+                            "MIG (Chen)",
                             &format!(
                                 "Chen: samples, Monte Carlo entropies, whole subset; {} (shape excluded, as Chen et al.)",
                                 factors_text(&chosen)

@@ -41,6 +41,8 @@ test('changed settings survive a reload and a visit without a link', { timeout: 
     await p.waitForSelector('#estimator-select');
     assert.equal(await p.inputValue('#model-select'), 'beta-tcvae', how);
     assert.equal(await p.inputValue('#estimator-select'), 'mws', how);
+    // The KL panel says which estimator its MI, TC and dim-KL come from.
+    assert.equal(await p.getAttribute('#terms-estimator', 'data-estimator'), 'mws', how);
     assert.equal(await p.inputValue('#seed'), '12', how);
     assert.equal(await p.inputValue('#lr'), '0.002', how);
   };

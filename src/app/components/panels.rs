@@ -324,11 +324,18 @@ pub fn terms_panel(props: &StateProps) -> Html {
             }
         });
     }
+    let config = &props.state.config;
+    let estimator =
+        matches!(config.model, ModelKind::BetaTcvae | ModelKind::Ivae).then_some(config.estimator);
     html! {
         <figure class="panel">
             <figcaption>
                 <h2>{"KL and its parts"}</h2>
                 <p class="help">{"KL(q(z|x) ‖ p(z)) per point; β-TCVAE splits it into MI + TC + dim-KL (Chen et al. 2018), FactorVAE shows its discriminator's TC, DD its D(q(z), p(z))."}</p>
+                // MWS and MSS read different TCs for the same model (docs/methods.md §1.3).
+                if let Some(e) = estimator {
+                    <p class="help" id="terms-estimator" data-estimator={e.key()}>{format!("MI, TC and dim-KL are minibatch estimates. {}", e.help())}</p>
+                }
             </figcaption>
             <canvas id="terms-canvas" ref={curves_canvas} width="480" height="140" role="img" aria-label="KL decomposition curves"></canvas>
             <p class="help">{"KL per latent (blue: active, above 0.1 nats)."}</p>

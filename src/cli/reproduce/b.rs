@@ -38,16 +38,21 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
         md,
         "Settings (lesson `beta-tcvae`): the dSprites defaults of (a) ({} steps); β-TCVAE with \
          α = γ = 1 and the {} estimator, β on the total correlation; the β-VAE rows are (a)'s \
-         runs. Reconstruction is averaged over the last {TAIL} training steps; MIG and FactorVAE \
-         score as in (a).\n",
+         runs. Reconstruction is averaged over the last {TAIL} training steps. The claim is \
+         checked on the paper's own MIG (Chen et al.'s estimator: one posterior sample per \
+         point, Monte Carlo entropies over the whole subset, shape left out as in their code; \
+         the page's *MIG (Chen)*); the dlib protocol's MIG of (a) and the FactorVAE score are \
+         shown beside it.\n",
         first.steps,
         first.config.estimator.label(),
     );
     let mut t = Table::new(&[
         ("β", Align::Right),
         ("model", Align::Left),
-        ("MIG", Align::Right),
-        ("MIG per seed", Align::Left),
+        ("MIG (Chen)", Align::Right),
+        ("per seed", Align::Left),
+        ("MIG (dlib)", Align::Right),
+        ("per seed", Align::Left),
         ("FactorVAE score", Align::Right),
         ("reconstruction (nats)", Align::Right),
         ("active units", Align::Right),
@@ -59,6 +64,8 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
             t.row(vec![
                 beta.to_string(),
                 r.arm.config.model.label().into(),
+                pm(&r.metric("mig_chen")),
+                seeds_text(&r.metric("mig_chen")),
                 pm(&r.metric("mig_dlib")),
                 seeds_text(&r.metric("mig_dlib")),
                 pm(&r.metric("factor_vae_score")),
@@ -68,9 +75,9 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
             ]);
         }
         checks.push(Check::compare(
-            format!("β = {beta}: β-TCVAE's MIG above β-VAE's"),
-            &tc.metric("mig_dlib"),
-            &vae.metric("mig_dlib"),
+            format!("β = {beta}: β-TCVAE's MIG (Chen) above β-VAE's"),
+            &tc.metric("mig_chen"),
+            &vae.metric("mig_chen"),
             |a, b| a > b,
         ));
         checks.push(Check::compare(
@@ -99,10 +106,10 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
         let p = root.split_evenly((1, 2));
         plot::seeds_chart(
             &p[0],
-            "(b) MIG (dlib protocol) vs β",
+            "(b) MIG (Chen et al.'s estimator) vs β",
             ("β", "MIG"),
             None,
-            &series(&|r| r.metric("mig_dlib")),
+            &series(&|r| r.metric("mig_chen")),
             None,
         )?;
         plot::seeds_chart(
@@ -123,11 +130,12 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
     );
     let _ = writeln!(
         md,
-        "\nHow this differs from Chen et al. (2018): they train on all 737,280 images with 10 \
-         latents and 1200-unit MLPs (or convolutions) and large batches for many epochs, and \
-         report MIG by their own estimator (Chen's MIG, `metrics mig-chen`); here the dlib \
-         protocol's MIG after {} steps, so absolute MIGs are far below the paper's and only \
-         the ordering at equal β is compared.",
+        "\nHow this differs from Chen et al. (2018) and their `vae_quant.py`: they train on all \
+         737,280 images with 10 latents and 1200-unit MLPs (or convolutions), batch 2048, for 50 \
+         epochs (about 18,000 steps); here a 256-256 MLP on the `default` subset for {} steps of \
+         batch 64, so absolute MIGs are far below the paper's and only the ordering at equal β \
+         is compared. Both train with MWS, the estimator the paper proposes and its code's \
+         default (MSS, the appendix's alternative, is `--estimator mss` here).",
         thousands(first.steps)
     );
     md.push_str(&failures(
@@ -137,7 +145,7 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
         markdown: md,
         summary: summary_row(
             Claim::B,
-            "β-TCVAE's MIG above and reconstruction below β-VAE's at each β",
+            "β-TCVAE's MIG (Chen et al.'s) above and reconstruction below β-VAE's at each β",
             &checks,
         ),
     })
