@@ -5,6 +5,18 @@ import platform
 import datetime
 
 
+def cpu_model():
+    """The CPU's name from /proc/cpuinfo (as `reproduce` names it), else the platform's."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "CPU"
+
+
 def read(path):
     rows = []
     if path:
@@ -55,7 +67,7 @@ def main():
         p("")
     p(f"Regenerate with `{a.command}` (it rewrites this file).")
     p("")
-    p(f"Machine: {platform.machine()}, {platform.processor() or 'CPU'}; {datetime.date.today()}.")
+    p(f"Machine: {platform.machine()}, {cpu_model()}; {datetime.date.today()}.")
     p("")
     head = ["config", "ours, Flex", "ours, NdArray", "PyTorch CPU", "ratio", "load"]
     head += [f"page, {b}" for b in page_backends] + [f"TF.js, {b}" for b in tfjs_backends]
