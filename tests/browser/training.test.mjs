@@ -136,7 +136,18 @@ test('a lesson pauses runs A and B at its evidence\'s step, Start goes on, and a
   }));
   await page.waitForFunction((n) => Number(document.querySelector('#step-count')?.dataset.step ?? 0) >= n
     && Number(document.querySelector('#compare-b-step')?.dataset.step ?? 0) >= n
-    && document.querySelector('#start')?.textContent.trim() === 'Start', steps, { timeout: 180_000, polling: 200 });
+    && document.querySelector('#start')?.textContent.trim() === 'Start', steps, { timeout: 180_000, polling: 200 })
+    .catch(async (e) => {
+      // Say where A and B stood (one full-suite run timed out here and left no trace).
+      const seen = await page.evaluate(() => ({
+        a: document.querySelector('#step-count')?.dataset.step,
+        b: document.querySelector('#compare-b-step')?.dataset.step,
+        start: document.querySelector('#start')?.textContent.trim(),
+        backend: document.querySelector('#backend-badge')?.dataset.backend,
+        error: document.querySelector('#error')?.textContent,
+      }));
+      throw new Error(`${e.message}; seen: ${JSON.stringify(seen)}`);
+    });
   await page.waitForTimeout(1_000);
   assert.deepEqual(await at(), { a: steps, b: steps, running: false }, 'both runs stopped exactly there');
   // B trains on the backend A's Auto chose (two workers timing alike could pick two).
