@@ -2,8 +2,8 @@
 // lesson's preset, press Start, and time how long runs A and B take to train the lesson's
 // evidence length (the `steps` of src/settings/lessons.rs, what `reproduce` trains), then,
 // for the dSprites lessons whose claim is about a metric measured on request (the FactorVAE
-// score, Chen's MIG), how long that metric takes. Chromium starts without WebGPU, as on a laptop without a GPU, so the page's
-// automatic backend trains on the CPU. Opt-in (LESSONS=1): it takes a quarter of an hour or
+// score, Chen's MIG), how long that metric takes. Chromium starts without WebGPU, as on a
+// laptop without a GPU, so the page's automatic backend trains on the CPU. Opt-in (LESSONS=1): it takes a quarter of an hour or
 // more; the times land in test-output/lessons-timing.json and, by hand, in the lessons' texts.
 // LESSON_SEEDS=0,1,2 repeats each lesson with those seeds (typed into the Seed field after
 // choosing the lesson), to compare the page's per-seed orderings with docs/results.md's.

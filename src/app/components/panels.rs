@@ -8,7 +8,7 @@ use crate::app::state::{Action, UiState};
 use crate::objective::priors::Prior;
 use crate::objective::TermName;
 use crate::protocol::ToWorker;
-use crate::settings::BackendPref;
+use crate::settings::{schema, BackendPref};
 use crate::train::preview::Preview;
 use crate::train::traversal::{Decoded, IMAGE_STEPS, PATH_STEPS};
 use crate::train::{DatasetKind, ModelKind, Posterior, TrainConfig};
@@ -324,9 +324,11 @@ pub fn terms_panel(props: &StateProps) -> Html {
             }
         });
     }
+    // Shown exactly when the estimator control is (the schema's rule for that setting).
     let config = &props.state.config;
-    let estimator =
-        matches!(config.model, ModelKind::BetaTcvae | ModelKind::Ivae).then_some(config.estimator);
+    let estimator = schema::field("estimator")
+        .is_some_and(|f| (f.applies)(config))
+        .then_some(config.estimator);
     html! {
         <figure class="panel">
             <figcaption>
