@@ -1,6 +1,8 @@
 //! The product itself: gemm on strided views, its output written once, or the sparse path
 //! for a mostly-zero left operand (see [`super::sparse`]).
 
+use std::mem::MaybeUninit;
+
 use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 
@@ -103,33 +105,31 @@ pub(super) fn product(a: &FlexTensor, b: &FlexTensor, bias: Option<&[f32]>) -> F
             return FlexTensor::from_data(TensorData::new(out, vec![m, n]));
         }
     }
-    let dst = out.as_mut_ptr();
     if k > 0 {
+        let split = k_split(m, n, k);
+        // SAFETY: `out` has capacity for len values (initialised ones where read_dst).
+        let cells = unsafe {
+            std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<MaybeUninit<f32>>(), len)
+        };
         for s in 0..sa {
-            // SAFETY: the inputs' views were bounds-checked by `View::of`; the output has room
-            // for sa·m·n values, row-major.
-            unsafe {
-                gemm::gemm(
-                    m,
-                    n,
-                    k,
-                    dst.add(s * m * n),
-                    1,
-                    n as isize,
-                    read_dst,
-                    va.at(s),
-                    va.strides[2],
-                    va.strides[1],
-                    vb.at(s),
-                    vb.strides[2],
-                    vb.strides[1],
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    parallelism(m, n, k),
-                );
+            let dst = &mut cells[s * m * n..(s + 1) * m * n];
+            if split > 1 {
+                split_sum(&va, &vb, s, [m, n, k], split, read_dst, dst);
+            } else {
+                // SAFETY: the inputs' views were bounds-checked by `View::of`; `dst` has
+                // room for m·n values, row-major.
+                unsafe {
+                    gemm_into(
+                        &va,
+                        &vb,
+                        s,
+                        [m, n, k],
+                        0..k,
+                        read_dst,
+                        dst,
+                        parallelism(m, n, k),
+                    )
+                };
             }
         }
     }
@@ -143,6 +143,50 @@ pub(super) fn product(a: &FlexTensor, b: &FlexTensor, bias: Option<&[f32]>) -> F
     FlexTensor::from_data(TensorData::new(out, shape))
 }
 
+/// dst (m × n, row-major; read when `read_dst`, else overwritten) += a[s][:, ks]·b[s][ks, :].
+///
+/// # Safety
+/// The views were bounds-checked by [`View::of`], `ks` lies in 0..k, and `dst` holds m·n
+/// values (initialised where `read_dst`).
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_into(
+    va: &View,
+    vb: &View,
+    s: usize,
+    [m, n, _]: [usize; 3],
+    ks: std::ops::Range<usize>,
+    read_dst: bool,
+    dst: &mut [MaybeUninit<f32>],
+    par: gemm::Parallelism,
+) {
+    debug_assert!(dst.len() == m * n);
+    let (a, b) = (
+        va.at(s).offset(ks.start as isize * va.strides[2]),
+        vb.at(s).offset(ks.start as isize * vb.strides[1]),
+    );
+    gemm::gemm(
+        m,
+        n,
+        ks.len(),
+        dst.as_mut_ptr().cast::<f32>(),
+        1,
+        n as isize,
+        read_dst,
+        a,
+        va.strides[2],
+        va.strides[1],
+        b,
+        vb.strides[2],
+        vb.strides[1],
+        1.0,
+        1.0,
+        false,
+        false,
+        false,
+        par,
+    );
+}
+
 /// Threads for an m × n × k product: burn-flex's rule (all threads from 192³ multiply-adds).
 fn parallelism(m: usize, n: usize, k: usize) -> gemm::Parallelism {
     #[cfg(not(target_arch = "wasm32"))]
@@ -151,4 +195,80 @@ fn parallelism(m: usize, n: usize, k: usize) -> gemm::Parallelism {
     }
     let _ = (m, n, k);
     gemm::Parallelism::None
+}
+
+/// How many parts to cut the sum over k into, one per thread, or 1. gemm's threads share out
+/// the output's blocks, and a weight gradient's output is small (256 × 16 for conv-small's
+/// second layer) against k = 16384 rows of the batch's pixels: one block, so one thread
+/// (the two slowest products of a conv-small step, profiled). Cutting k keeps every thread
+/// busy and costs one sum of m·n values per part.
+fn k_split(m: usize, n: usize, k: usize) -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let threads = rayon::current_num_threads();
+        let big = m.saturating_mul(n).saturating_mul(k) >= 192 * 192 * 192;
+        if threads > 1 && big && k >= 16 * m.max(n) {
+            return threads;
+        }
+    }
+    let _ = (m, n, k);
+    1
+}
+
+/// dst (as [`gemm_into`]) from `parts` products over consecutive ranges of k, one per thread,
+/// added together.
+pub(super) fn split_sum(
+    va: &View,
+    vb: &View,
+    s: usize,
+    [m, n, k]: [usize; 3],
+    parts: usize,
+    read_dst: bool,
+    dst: &mut [MaybeUninit<f32>],
+) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        let mut partial = vec![0.0f32; (parts - 1) * m * n];
+        let span = k.div_ceil(parts);
+        // Part 0 writes dst itself; part i ≥ 1 its own m·n slice of `partial`.
+        let mut outs: Vec<&mut [MaybeUninit<f32>]> = vec![dst];
+        // SAFETY of the cast: f32 → MaybeUninit<f32> (same layout, initialised values).
+        let partial_cells = unsafe {
+            std::slice::from_raw_parts_mut(
+                partial.as_mut_ptr().cast::<MaybeUninit<f32>>(),
+                partial.len(),
+            )
+        };
+        outs.extend(partial_cells.chunks_mut(m * n));
+        outs.into_par_iter().enumerate().for_each(|(i, out)| {
+            let ks = (i * span).min(k)..((i + 1) * span).min(k);
+            // SAFETY: as `gemm_into` asks: views checked, ks within 0..k, out of m·n values;
+            // only part 0 reads its destination (dst, initialised when read_dst).
+            unsafe {
+                gemm_into(
+                    va,
+                    vb,
+                    s,
+                    [m, n, k],
+                    ks,
+                    read_dst && i == 0,
+                    out,
+                    gemm::Parallelism::None,
+                )
+            };
+        });
+        // SAFETY: part 0 wrote (or added to) all m·n values of dst.
+        let dst = unsafe { std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<f32>(), m * n) };
+        for part in partial.chunks(m * n) {
+            for (d, p) in dst.iter_mut().zip(part) {
+                *d += p;
+            }
+        }
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = (va, vb, s, m, n, k, parts, read_dst, dst);
+        unreachable!("k_split is 1 on wasm32");
+    }
 }

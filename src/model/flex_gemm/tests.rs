@@ -1,6 +1,6 @@
 //! The products and the linear layer against burn's own, values and gradients.
 
-use super::product::View;
+use super::product::{split_sum, View};
 use super::sparse::{nonzeros, SPARSE_MIN_COLUMNS, SPARSE_SHARE};
 use super::*;
 use burn::backend::flex::FlexTensor;
@@ -158,6 +158,42 @@ fn products_match_burns_and_a_hand_sum() {
                     .sum();
                 let g = got[(s * 4 + i) * 5 + j];
                 assert!((g - want).abs() < 1e-4, "[{s}, {i}, {j}]: {g} vs {want}");
+            }
+        }
+    }
+}
+
+/// A product cut along k into parts (one per thread, as the weight gradients' long sums are)
+/// adds up to the hand sum, on a transposed left operand, with a destination to add to (a
+/// bias) and without one.
+#[test]
+fn products_cut_along_k_add_up_to_the_hand_sum() {
+    use std::mem::MaybeUninit;
+    let (m, n, k) = (5, 3, 37);
+    let at: Vec<f32> = (0..k * m).map(|i| ((i * 7919) % 13) as f32 - 6.0).collect();
+    let bv: Vec<f32> = (0..k * n)
+        .map(|i| ((i * 31) % 11) as f32 * 0.5 - 2.0)
+        .collect();
+    let a = transpose::<Flex>(FlexTensor::from_data(TensorData::new(at.clone(), [k, m])));
+    let b = FlexTensor::from_data(TensorData::new(bv.clone(), [k, n]));
+    assert_eq!(a.layout().strides(), &[1, m as isize]);
+    let (va, vb) = (View::of(&a), View::of(&b));
+    for parts in [1, 2, 3, 5] {
+        for bias in [None, Some(1.5f32)] {
+            // An unwritten cell would stay NaN.
+            let mut out = vec![MaybeUninit::new(bias.unwrap_or(f32::NAN)); m * n];
+            split_sum(&va, &vb, 0, [m, n, k], parts, bias.is_some(), &mut out);
+            for i in 0..m {
+                for j in 0..n {
+                    let sum: f32 = (0..k).map(|l| at[l * m + i] * bv[l * n + j]).sum();
+                    let want = sum + bias.unwrap_or(0.0);
+                    // SAFETY: split_sum wrote every cell.
+                    let got = unsafe { out[i * n + j].assume_init() };
+                    assert!(
+                        (got - want).abs() < 1e-3,
+                        "{parts} parts, bias {bias:?}, [{i}, {j}]: {got} vs {want}"
+                    );
+                }
             }
         }
     }
