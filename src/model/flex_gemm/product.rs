@@ -187,10 +187,16 @@ unsafe fn gemm_into(
     );
 }
 
-/// Threads for an m × n × k product: burn-flex's rule (all threads from 192³ multiply-adds).
+/// Whether an m × n × k product is worth threads: burn-flex's rule (from 192³ multiply-adds).
+#[cfg(not(target_arch = "wasm32"))]
+fn threaded(m: usize, n: usize, k: usize) -> bool {
+    m.saturating_mul(n).saturating_mul(k) >= 192 * 192 * 192
+}
+
+/// Threads for an m × n × k product: all of them when [`threaded`].
 fn parallelism(m: usize, n: usize, k: usize) -> gemm::Parallelism {
     #[cfg(not(target_arch = "wasm32"))]
-    if m.saturating_mul(n).saturating_mul(k) >= 192 * 192 * 192 {
+    if threaded(m, n, k) {
         return gemm::Parallelism::Rayon(0);
     }
     let _ = (m, n, k);
@@ -206,8 +212,7 @@ fn k_split(m: usize, n: usize, k: usize) -> usize {
     #[cfg(not(target_arch = "wasm32"))]
     {
         let threads = rayon::current_num_threads();
-        let big = m.saturating_mul(n).saturating_mul(k) >= 192 * 192 * 192;
-        if threads > 1 && big && k >= 16 * m.max(n) {
+        if threads > 1 && threaded(m, n, k) && k >= 16 * m.max(n) {
             return threads;
         }
     }
