@@ -191,15 +191,17 @@ pub fn discriminator_loss(
 ) -> ObjectiveOutput {
     let (b, b_other) = (z.dims()[0], z_other.dims()[0]);
     let fake = permute_dims(z_other.detach(), rng); // [B', K]
-                                                    // Both halves in one pass: the MLP works row by row, so this is the same function as two
-                                                    // passes, with half the launches and larger matrix products.
+
+    // Both halves in one pass: the MLP works row by row, so this is the same function as two
+    // passes, with half the launches and larger matrix products.
     let lp = log_softmax(disc.forward(Tensor::cat(vec![z.detach(), fake], 0)), 1); // [B + B', 2]
     let real_lp = lp.clone().narrow(0, 0, b).narrow(1, 0, 1); // [B, 1]: log P(real | real z)
     let fake_lp = lp.narrow(0, b, b_other).narrow(1, 1, 1); // [B', 1]: log P(fake | permuted z)
     let loss = (real_lp.clone().mean() + fake_lp.clone().mean())
         .mul_scalar(-0.5)
         .reshape([1]); // [1]
-                       // Correct when the right class is the more likely: log p > log ½.
+
+    // Correct when the right class is the more likely: log p > log ½.
     let half = -std::f64::consts::LN_2;
     let acc_real = real_lp.greater_elem(half).float().mean(); // [1]
     let acc_fake = fake_lp.greater_elem(half).float().mean(); // [1]

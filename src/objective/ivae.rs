@@ -126,7 +126,8 @@ pub fn ivae(
     u_onehot: Tensor<2>,
 ) -> ObjectiveOutput {
     let log_pz_u = prior.log_prob(enc.z.clone(), u_onehot); // [B]
-                                                            // Monte Carlo KL(q(z|x,u) ‖ p(z|u)) at the encoder's sample, per point.
+
+    // Monte Carlo KL(q(z|x,u) ‖ p(z|u)) at the encoder's sample, per point.
     let kl = enc.log_q_z_given_x() - log_pz_u; // [B]
     recon_plus_weighted_kl(recon_nll, kl, 1.0)
 }

@@ -137,7 +137,8 @@ fn serde_is_kebab_case_and_default_keeps_total_variance() {
 #[test]
 fn occupancy_counts_nearest_components_and_its_entropy_is_the_closed_form() {
     let p = Prior::pinwheel(); // means (0,−1), (0,1), (1,0), (−1,0)
-                               // 3 points near (0,−1), 1 near (1,0), none elsewhere: shares ¾, 0, ¼, 0.
+
+    // 3 points near (0,−1), 1 near (1,0), none elsewhere: shares ¾, 0, ¼, 0.
     let z = [0.1, -0.9, -0.2, -1.3, 0.0, -0.6, 0.8, 0.1];
     let o = p.occupancy(&z, 2).unwrap();
     assert_eq!(o.shares, vec![0.75, 0.0, 0.25, 0.0]);
