@@ -5,9 +5,12 @@
 # page's Measure speed and the TensorFlow.js peer in headless Chromium, one after the other.
 #
 #   scripts/perf-table.sh --pytorch-peer /path/to/bench.py [--python PY] [--seconds S]
-#                         [--threads N] [--page-dist DIR] [--tfjs-peer DIR]
+#                         [--threads N] [--rounds R] [--page-dist DIR] [--tfjs-peer DIR]
 #                         [--out docs/performance.md]
 #
+# --rounds (default 2): every configuration's pair (ours, then the peer) runs R times, one round
+#   after the other, and each side keeps its best figure: on a shared machine a neighbour's
+#   burst slows single runs of either side, never speeds them up.
 # --python defaults to ~/.cache/torch-peer/bin/python (see the peer's README to install it).
 # --page-dist: a release build of the page (scripts/browser-build.sh DIR) to time in Chromium.
 # --tfjs-peer: the tfjs-vae peer's folder; it is copied and its npm packages installed in a
@@ -15,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-peer="" python="$HOME/.cache/torch-peer/bin/python" seconds=5 threads=2
+peer="" python="$HOME/.cache/torch-peer/bin/python" seconds=5 threads=2 rounds=2
 page_dist="" tfjs_peer="" out="docs/performance.md"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -23,6 +26,7 @@ while [ $# -gt 0 ]; do
     --python) python="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     --page-dist) page_dist="$2"; shift 2 ;;
     --tfjs-peer) tfjs_peer="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
@@ -46,6 +50,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 configs=$("$bin" bench --only configs)
+for round in $(seq "$rounds"); do
+echo "== round $round of $rounds" >&2
 for c in $configs; do
   echo "== $c (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   printf '{"config": "%s", "load": %s}\n' "$c" "$(cut -d' ' -f1 /proc/loadavg)" >>"$work/load.jsonl"
@@ -58,6 +64,7 @@ want=sys.argv[1]
 for l in sys.stdin:
     r=json.loads(l)
     if r["config"]==want: print(l, end="")' "$c" | tee -a "$work/peer.jsonl" >&2
+done
 done
 XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}" "$bin" bench --only dispatches --json \
   2>/dev/null | grep '^{' >"$work/dispatch.jsonl" || true
@@ -87,12 +94,12 @@ for l in open(sys.argv[1]):
   tfjs="$work/tfjs.jsonl"
 fi
 
-cmd="scripts/perf-table.sh --pytorch-peer $peer --seconds $seconds --threads $threads"
+cmd="scripts/perf-table.sh --pytorch-peer $peer --seconds $seconds --threads $threads --rounds $rounds"
 cmd+="${page_dist:+ --page-dist $page_dist}${tfjs_peer:+ --tfjs-peer $tfjs_peer}"
 python3 scripts/perf_table.py --ours "$work/ours.jsonl" --peer "$work/peer.jsonl" \
   --load "$work/load.jsonl" --dispatch "$work/dispatch.jsonl" \
   ${page:+--page "$page"} ${tfjs:+--tfjs "$tfjs"} \
-  --torch "$("$python" -c 'import torch; print(torch.__version__)')" \
+  --torch "$("$python" -c 'import torch; print(torch.__version__)')" --rounds "$rounds" \
   --command "$cmd" \
   >"$out"
 echo "wrote $out" >&2
