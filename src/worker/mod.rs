@@ -136,8 +136,9 @@ fn drain_inbox(inbox: &Inbox, control: &mut Control) {
 const PROBE_SECONDS: f64 = 0.4;
 
 /// Resolves the requested backend to a device, falling back to the CPU with a notice. *Auto*
-/// times a few steps of `config` on each backend this worker carries (WebGPU only on a
-/// hardware adapter) and takes the fastest; the report says what it measured.
+/// times a few steps of `config` twice on each backend this worker carries (WebGPU only on a
+/// hardware adapter; [`backend::probe_order`]) and takes the fastest best; the report says
+/// what it measured.
 async fn open_backend(
     pref: BackendPref,
     config: &TrainConfig,
@@ -151,7 +152,7 @@ async fn open_backend(
         None => {
             let candidates = backend::auto_candidates(hardware);
             if candidates.len() > 1 {
-                for &c in &candidates {
+                for c in backend::probe_order(&candidates) {
                     let Ok(device) = backend::device_for(c).await else {
                         continue;
                     };
@@ -165,6 +166,7 @@ async fn open_backend(
                     }
                 }
             }
+            measured = backend::best_each(&measured);
             let chosen = backend::fastest(&measured).unwrap_or(candidates[0]);
             let why = match &adapter {
                 None => Some("This browser offers no WebGPU adapter: training runs on the CPU."),
