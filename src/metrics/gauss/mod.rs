@@ -20,7 +20,7 @@
 //! AVX2+FMA version is picked at run time (the loops must stay plain `for` loops: a closure
 //! handed to an iterator adaptor is compiled outside the `target_feature` context).
 
-use std::f64::consts::{LN_2, LOG2_E};
+use std::f64::consts::LOG2_E;
 
 pub use crate::math::special::LOG_2PI;
 
@@ -31,10 +31,6 @@ mod tests;
 
 pub use sorted::SortedMixture;
 
-/// Relative mass a pruned direction may drop: |Δ log Σ| ≤ 2·EPS.
-const EPS: f64 = 1e-13;
-/// Relative mass a pruned direction may drop on the f32 path (its terms carry ~1e-7 error).
-const EPS_F32: f64 = 1e-10;
 /// Largest block of components evaluated at once.
 const MAX_BLOCK: usize = 2048;
 

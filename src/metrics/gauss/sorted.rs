@@ -1,8 +1,15 @@
 //! One latent dimension of the mixture, sorted by mean, and its pruned log-sums (see the
 //! parent module).
 
+use std::f64::consts::LN_2;
+
 use super::kernel::{Tiles32, LANES};
-use super::*;
+use super::{Lse, LOG_2PI, MAX_BLOCK};
+
+/// Relative mass a pruned direction may drop: |Δ log Σ| ≤ 2·EPS.
+const EPS: f64 = 1e-13;
+/// Relative mass a pruned direction may drop on the f32 path (its terms carry ~1e-7 error).
+const EPS_F32: f64 = 1e-10;
 
 /// One latent dimension of a Gaussian mixture (1/N Σ_n q(z | x_n)), sorted by mean.
 pub struct SortedMixture {
