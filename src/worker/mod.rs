@@ -137,8 +137,8 @@ const PROBE_SECONDS: f64 = 0.4;
 
 /// Resolves the requested backend to a device, falling back to the CPU with a notice. *Auto*
 /// times a few steps of `config` twice on each backend this worker carries (WebGPU only on a
-/// hardware adapter; [`backend::probe_order`]) and takes the fastest best; the report says
-/// what it measured.
+/// hardware adapter; [`backend::probe_order`]) and takes the one with the best timing; the
+/// report says what it measured.
 async fn open_backend(
     pref: BackendPref,
     config: &TrainConfig,
@@ -152,17 +152,27 @@ async fn open_backend(
         None => {
             let candidates = backend::auto_candidates(hardware);
             if candidates.len() > 1 {
+                // A backend that could not be opened or timed once is not tried again (nor
+                // reported twice).
+                let mut failed = Vec::new();
                 for c in backend::probe_order(&candidates) {
+                    if failed.contains(&c) {
+                        continue;
+                    }
                     let Ok(device) = backend::device_for(c).await else {
+                        failed.push(c);
                         continue;
                     };
                     match bench::time_steps(config.clone(), &device, now_ms, PROBE_SECONDS, 0).await
                     {
                         Ok(rate) => measured.push((c, rate)),
-                        Err(e) => post(&FromWorker::Error(format!(
-                            "Auto could not time {}: {e}",
-                            c.label()
-                        ))),
+                        Err(e) => {
+                            failed.push(c);
+                            post(&FromWorker::Error(format!(
+                                "Auto could not time {}: {e}",
+                                c.label()
+                            )));
+                        }
                     }
                 }
             }
