@@ -85,7 +85,8 @@ impl ConvEncoder {
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let batch = x.dims()[0];
         if conv_gemm::supported(&x.device()) {
-            // Flex: channels-last, each convolution one matrix product (see conv_gemm).
+            // Flex: channels-last, each convolution a layout copy and a few matrix products
+            // (see conv_gemm).
             let h = x.reshape([batch, SIDE, SIDE, 1]); // [batch, 64, 64, 1]
             let h = relu(conv_s2(&self.c1, h)); // [batch, 32, 32, a]
             let h = relu(conv_s2(&self.c2, h)); // [batch, 16, 16, b]
@@ -116,7 +117,7 @@ impl ConvDecoder {
         let d = h.dims()[1] / 16;
         let h = h.reshape([batch, d, 4, 4]); // [batch, d, 4, 4]
         if conv_gemm::supported(&h.device()) {
-            // Flex: channels-last, each transposed convolution one matrix product.
+            // Flex: channels-last, as the encoder (see conv_gemm).
             let h = h.permute([0, 2, 3, 1]); // [batch, 4, 4, d]
             let h = relu(deconv_s2(&self.d1, h)); // [batch, 8, 8, c]
             let h = relu(deconv_s2(&self.d2, h)); // [batch, 16, 16, b]

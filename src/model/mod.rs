@@ -3,6 +3,8 @@
 #[cfg(feature = "train")]
 pub mod bernoulli;
 #[cfg(feature = "train")]
+pub mod blocks;
+#[cfg(feature = "train")]
 pub mod conv;
 #[cfg(feature = "train")]
 pub mod conv_gemm;

@@ -8,19 +8,16 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::Autodiff;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, TensorMetadata};
-use burn::prelude::*;
 
 use super::maths::{
-    add_bias, conv_c, conv_gather, conv_grad_x, conv_of_cols, deconv_grad_w, deconv_kept, dims,
+    add_bias, conv_grad_w, conv_grad_x, conv_kept, conv_of_kept, deconv_grads, deconv_kept, dims,
 };
 use super::ConvS2;
 use crate::model::flex_gemm::bias_grad;
 
-/// What a backward step keeps: the forward's gathered input (or the input itself, see
-/// [`deconv_kept`]) and the weight. The weight gradient multiplies the same gathered matrix
-/// the forward did, so keeping it saves a second gather of the largest tensors of a step (up
-/// to 33 MB for a batch of 64 in disentanglement_lib's network) for the memory of holding it
-/// until the backward pass.
+/// What a backward step keeps: what the forward multiplied (the convolution's input in
+/// blocks or its windows, see [`conv_kept`]; the transposed convolution's input on the grid)
+/// and the weight. The weight gradient multiplies the same matrix the forward did.
 type Saved<B> = (FloatTensor<B>, FloatTensor<B>);
 
 #[derive(Debug)]
@@ -32,17 +29,13 @@ impl<B: Backend + ConvS2> Backward<B, 3> for ConvBackward {
     fn backward(self, ops: Ops<Saved<B>, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_w, node_b] = ops.parents;
         let dy = grads.consume::<B>(&ops.node); // [B, Ho, Wo, Co]
-        let (cols, weight) = ops.state; // [M, k·k·C], [Co, C, k, k]
+        let (kept, weight) = ops.state;
         if let Some(node) = node_b {
             grads.register::<B>(node.id, bias_grad::<B>(dy.clone()));
         }
         if let Some(node) = node_w {
             let [co, c, k, _] = dims::<B, 4>(&weight);
-            let rows = dy.shape().num_elements() / co;
-            let dy2 = B::float_reshape(dy.clone(), Shape::new([rows, co]));
-            let dwm = B::gemm_matmul(B::float_transpose(cols), dy2); // [k·k·C, Co]
-            let dw = B::float_reshape(dwm, Shape::new([k, k, c, co]));
-            grads.register::<B>(node.id, B::float_permute(dw, &[3, 2, 0, 1]));
+            grads.register::<B>(node.id, conv_grad_w::<B>(kept, dy.clone(), [co, c, k]));
         }
         if let Some(node) = node_x {
             grads.register::<B>(node.id, conv_grad_x::<B>(dy, weight));
@@ -59,39 +52,64 @@ impl<B: Backend + ConvS2> Backward<B, 3> for DeconvBackward {
     fn backward(self, ops: Ops<Saved<B>, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_w, node_b] = ops.parents;
         let dy = grads.consume::<B>(&ops.node); // [B, 2H, 2W, Co]
-        let (kept, weight) = ops.state;
+        let (xp, weight) = ops.state;
         if let Some(node) = node_b {
             grads.register::<B>(node.id, bias_grad::<B>(dy.clone()));
         }
-        if let Some(node) = node_w {
-            let [c, co, _, _] = dims::<B, 4>(&weight);
-            grads.register::<B>(node.id, deconv_grad_w::<B>(kept, dy.clone(), c, co));
+        let want = [node_x.is_some(), node_w.is_some()];
+        let (dx, dw) = deconv_grads::<B>(xp, weight, dy, want);
+        if let (Some(node), Some(dw)) = (node_w, dw) {
+            grads.register::<B>(node.id, dw);
         }
-        if let Some(node) = node_x {
-            grads.register::<B>(node.id, conv_c::<B>(dy, weight));
+        if let (Some(node), Some(dx)) = (node_x, dx) {
+            grads.register::<B>(node.id, dx);
         }
     }
 }
 
 impl<B: Backend + ConvS2, C: CheckpointStrategy> ConvS2 for Autodiff<B, C> {
     fn im2col_s2(_x: FloatTensor<Self>, _k: usize, _pad: usize) -> FloatTensor<Self> {
-        unimplemented!("im2col_s2 is used inside conv_s2 on the inner backend only")
+        inner_only("im2col_s2")
     }
 
-    fn col2im_s2(
-        _cols: FloatTensor<Self>,
-        _batch: usize,
-        _h: usize,
-        _w: usize,
-        _c: usize,
-        _k: usize,
-        _pad: usize,
+    fn to_blocks_s2(_x: FloatTensor<Self>) -> FloatTensor<Self> {
+        inner_only("to_blocks_s2")
+    }
+
+    fn from_blocks_s2(_s: FloatTensor<Self>, _image: [usize; 3]) -> FloatTensor<Self> {
+        inner_only("from_blocks_s2")
+    }
+
+    fn pad_grid_s2(_y: FloatTensor<Self>) -> FloatTensor<Self> {
+        inner_only("pad_grid_s2")
+    }
+
+    fn crop_grid_s2(_yp: FloatTensor<Self>, _grid: [usize; 3]) -> FloatTensor<Self> {
+        inner_only("crop_grid_s2")
+    }
+
+    fn block_conv_s2(
+        _s: FloatTensor<Self>,
+        _w2: FloatTensor<Self>,
+        _grid: [usize; 3],
     ) -> FloatTensor<Self> {
-        unimplemented!("col2im_s2 is used inside deconv_s2 on the inner backend only")
+        inner_only("block_conv_s2")
     }
 
-    fn phase_gather_s2(_x: FloatTensor<Self>) -> FloatTensor<Self> {
-        unimplemented!("phase_gather_s2 is used inside deconv_s2 on the inner backend only")
+    fn block_conv_grad_w_s2(
+        _s: FloatTensor<Self>,
+        _dyp: FloatTensor<Self>,
+        _grid: [usize; 3],
+    ) -> FloatTensor<Self> {
+        inner_only("block_conv_grad_w_s2")
+    }
+
+    fn block_conv_adjoint_s2(
+        _dyp: FloatTensor<Self>,
+        _w2: FloatTensor<Self>,
+        _grid: [usize; 3],
+    ) -> FloatTensor<Self> {
+        inner_only("block_conv_adjoint_s2")
     }
 
     fn conv_s2(
@@ -108,9 +126,9 @@ impl<B: Backend + ConvS2, C: CheckpointStrategy> ConvS2 for Autodiff<B, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let (cols, out) = conv_gather::<B>(x, w.shape()[2]);
-                let y = add_bias::<B>(conv_of_cols::<B>(cols.clone(), w.clone(), out), b);
-                prep.finish((cols, w), y)
+                let (kept, out) = conv_kept::<B>(x, w.shape()[2]);
+                let y = add_bias::<B>(conv_of_kept::<B>(kept.clone(), w.clone(), out), b);
+                prep.finish((kept, w), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::conv_s2(x, w, b)),
         }
@@ -136,4 +154,10 @@ impl<B: Backend + ConvS2, C: CheckpointStrategy> ConvS2 for Autodiff<B, C> {
             OpsKind::UnTracked(prep) => prep.finish(B::deconv_s2(x, w, b)),
         }
     }
+}
+
+/// The layout copies and products run inside the convolutions' forward and backward passes,
+/// on the inner backend; the autodiff backend never calls them itself.
+fn inner_only<T>(name: &str) -> T {
+    unreachable!("{name} is used inside conv_s2 and deconv_s2 on the inner backend only")
 }

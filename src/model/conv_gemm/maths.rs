@@ -1,12 +1,12 @@
-//! C and D (the convolution and the transposed convolution as gathers and matrix products,
-//! see the parent module) and their gradients, on any backend with the [`ConvS2`] gathers.
+//! C and D (the convolution and the transposed convolution as layout copies and matrix
+//! products, see the parent module) and their gradients, on any backend with the [`ConvS2`]
+//! operations.
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, TensorMetadata};
 use burn::prelude::*;
 
 use super::ConvS2;
-use crate::model::flex_gemm::FlexGemm;
 use crate::model::im2col::Image;
 
 pub(super) fn dims<B: Backend, const N: usize>(t: &FloatTensor<B>) -> [usize; N] {
@@ -22,143 +22,66 @@ pub(super) fn add_bias<B: Backend>(y: FloatTensor<B>, bias: FloatTensor<B>) -> F
 
 /// C(x, W): `[B, H, W, C]`, `[Co, C, k, k]` → `[B, Ho, Wo, Co]`.
 pub(super) fn conv_c<B: ConvS2>(x: FloatTensor<B>, weight: FloatTensor<B>) -> FloatTensor<B> {
-    let (cols, out) = conv_gather::<B>(x, weight.shape()[2]);
-    conv_of_cols::<B>(cols, weight, out)
+    let (kept, out) = conv_kept::<B>(x, weight.shape()[2]);
+    conv_of_kept::<B>(kept, weight, out)
 }
 
-/// The k × k convolution's windows of x, `[B·Ho·Wo, k·k·C]`, and its output's `[B, Ho, Wo]`.
-pub(super) fn conv_gather<B: ConvS2>(x: FloatTensor<B>, k: usize) -> (FloatTensor<B>, [usize; 3]) {
+/// What the k × k convolution of x multiplies, and its output's `[B, Ho, Wo]`: x in blocks
+/// (k = 4) or its windows `[B·Ho·Wo, 4C]` (k = 2). Its weight gradient reuses it.
+pub(super) fn conv_kept<B: ConvS2>(x: FloatTensor<B>, k: usize) -> (FloatTensor<B>, [usize; 3]) {
     let [b, h, w, c] = dims::<B, 4>(&x);
     let pad = (k - 2) / 2;
     let (ho, wo) = Image { batch: b, h, w, c }.conv_out(k, pad);
-    (B::im2col_s2(x, k, pad), [b, ho, wo])
+    let kept = match k {
+        4 => B::to_blocks_s2(x),
+        _ => B::im2col_s2(x, k, pad),
+    };
+    (kept, [b, ho, wo])
 }
 
-/// C from the windows of [`conv_gather`]: `[B·Ho·Wo, k·k·C]`, `[Co, C, k, k]` →
-/// `[B, Ho, Wo, Co]`.
-pub(super) fn conv_of_cols<B: FlexGemm>(
-    cols: FloatTensor<B>,
+/// C from what [`conv_kept`] keeps: → `[B, Ho, Wo, Co]`.
+pub(super) fn conv_of_kept<B: ConvS2>(
+    kept: FloatTensor<B>,
     weight: FloatTensor<B>,
-    [b, ho, wo]: [usize; 3],
+    grid @ [b, ho, wo]: [usize; 3],
 ) -> FloatTensor<B> {
     let [co, c, k, _] = dims::<B, 4>(&weight);
+    if k == 4 {
+        let yp = B::block_conv_s2(kept, block_weights::<B>(weight), grid);
+        return B::crop_grid_s2(yp, grid);
+    }
     let wm = B::float_permute(weight, &[2, 3, 1, 0]); // [k, k, C, Co]
     let wm = B::float_reshape(wm, Shape::new([k * k * c, co])); // [k·k·C, Co]
-    let y = B::gemm_matmul(cols, wm); // [B·Ho·Wo, Co]
+    let y = B::gemm_matmul(kept, wm); // [B·Ho·Wo, Co]
     B::float_reshape(y, Shape::new([b, ho, wo, co]))
 }
 
-/// The transposed convolution's per-phase weights: W[c, o, u, v] with u = 3 − a − 2r',
-/// v = 3 − b − 2c' at [(a, b), (r', c', c), o], i.e. `[4, 4C, Co]`.
-fn phase_weights<B: Backend>(weight: FloatTensor<B>) -> FloatTensor<B> {
-    let [c, co, _, _] = dims::<B, 4>(&weight);
-    let w = B::float_flip(weight, &[2, 3]); // [c, o, 2r' + a, 2c' + b]
-    let w = B::float_reshape(w, Shape::new([c, co, 2, 2, 2, 2])); // [c, o, r', a, c', b]
-    let w = B::float_permute(w, &[3, 5, 2, 4, 0, 1]); // [a, b, r', c', c, o]
-    B::float_reshape(w, Shape::new([4, 4 * c, co]))
-}
-
-/// The inverse of [`phase_weights`]: `[4, 4C, Co]` → `[C, Co, 4, 4]`.
-fn from_phase_weights<B: Backend>(wp: FloatTensor<B>, c: usize, co: usize) -> FloatTensor<B> {
-    let w = B::float_reshape(wp, Shape::new([2, 2, 2, 2, c, co])); // [a, b, r', c', c, o]
-    let w = B::float_permute(w, &[4, 5, 2, 0, 3, 1]); // [c, o, r', a, c', b]
-    let w = B::float_reshape(w, Shape::new([c, co, 4, 4]));
-    B::float_flip(w, &[2, 3])
-}
-
-/// `[B, 2H, 2W, Co]` ↔ `[4, B·H·W, Co]` (phase-major), both ways.
-fn to_phases<B: Backend>(y: FloatTensor<B>) -> FloatTensor<B> {
-    let [b, h2, w2, co] = dims::<B, 4>(&y);
-    let (h, w) = (h2 / 2, w2 / 2);
-    let y = B::float_reshape(y, Shape::new([b, h, 2, w, 2, co])); // [B, m, a, n, b', Co]
-    let y = B::float_permute(y, &[2, 4, 0, 1, 3, 5]); // [a, b', B, m, n, Co]
-    B::float_reshape(y, Shape::new([4, b * h * w, co]))
-}
-
-fn from_phases<B: Backend>(yp: FloatTensor<B>, b: usize, h: usize, w: usize) -> FloatTensor<B> {
-    let co = yp.shape()[2];
-    let y = B::float_reshape(yp, Shape::new([2, 2, b, h, w, co])); // [a, b', B, m, n, Co]
-    let y = B::float_permute(y, &[2, 3, 0, 4, 1, 5]); // [B, m, a, n, b', Co]
-    B::float_reshape(y, Shape::new([b, 2 * h, 2 * w, co]))
-}
-
-/// Whether D(x, W) for weight `[C, Co, 4, 4]` scatters (x·W' then col2im: an intermediate
-/// of 16·Co per input pixel) rather than gathers (phase_gather: 16·C per input pixel).
-fn scatters(c: usize, co: usize) -> bool {
-    co < c
-}
-
-/// W[c, o, u, v] → `[C, (u, v, o)]`: row c of x·W' is an input pixel's 4 × 4 × Co window.
-fn scatter_weights<B: Backend>(weight: FloatTensor<B>) -> FloatTensor<B> {
-    let [c, co, _, _] = dims::<B, 4>(&weight);
-    let w = B::float_permute(weight, &[0, 2, 3, 1]); // [c, u, v, o]
-    B::float_reshape(w, Shape::new([c, 16 * co]))
-}
-
-/// D(x, W): `[B, H, W, C]`, `[C, Co, 4, 4]` → `[B, 2H, 2W, Co]`.
-pub(super) fn deconv_d<B: ConvS2>(x: FloatTensor<B>, weight: FloatTensor<B>) -> FloatTensor<B> {
-    deconv_kept::<B>(x, weight).0
-}
-
-/// D from the gathered inputs of [`ConvS2::phase_gather_s2`] (`[4, B·H·W, 4C]`) of an input
-/// `[B, H, W, C]`: → `[B, 2H, 2W, Co]`.
-fn deconv_of_phases<B: FlexGemm>(
-    cols: FloatTensor<B>,
-    weight: FloatTensor<B>,
-    [b, h, w]: [usize; 3],
-) -> FloatTensor<B> {
-    let y = B::gemm_matmul(cols, phase_weights::<B>(weight)); // [4, B·H·W, Co]
-    from_phases::<B>(y, b, h, w)
-}
-
-/// D(x, W) and what its weight gradient needs: x when D scatters, else x's phase gather.
-pub(super) fn deconv_kept<B: ConvS2>(
-    x: FloatTensor<B>,
-    weight: FloatTensor<B>,
-) -> (FloatTensor<B>, FloatTensor<B>) {
-    let [b, h, w, c] = dims::<B, 4>(&x);
-    let co = weight.shape()[1];
-    if scatters(c, co) {
-        let rows = B::float_reshape(x.clone(), Shape::new([b * h * w, c]));
-        let rows = B::gemm_matmul(rows, scatter_weights::<B>(weight)); // [B·H·W, 16Co]
-        return (B::col2im_s2(rows, b, 2 * h, 2 * w, co, 4, 1), x);
-    }
-    let cols = B::phase_gather_s2(x);
-    (deconv_of_phases::<B>(cols.clone(), weight, [b, h, w]), cols)
-}
-
-/// dW of D(x, W) for the output gradient dy: `[C, Co, 4, 4]`. `kept` is what the forward
-/// kept ([`deconv_kept`]): x itself when D scatters, else x's phase gather.
-pub(super) fn deconv_grad_w<B: ConvS2>(
+/// dW of C for the output gradient dy: `[Co, C, k, k]`, from what [`conv_kept`] kept.
+pub(super) fn conv_grad_w<B: ConvS2>(
     kept: FloatTensor<B>,
     dy: FloatTensor<B>,
-    c: usize,
-    co: usize,
+    [co, c, k]: [usize; 3],
 ) -> FloatTensor<B> {
-    if scatters(c, co) {
-        // y = col2im(x·W'): dW' = xᵀ·im2col(dy).
-        let x = kept;
-        let [b, h, w, _] = dims::<B, 4>(&x);
-        let x = B::float_reshape(x, Shape::new([b * h * w, c]));
-        let cols = B::im2col_s2(dy, 4, 1); // [B·H·W, 16Co]
-        let dw = B::gemm_matmul(B::float_transpose(x), cols); // [C, (u, v, o)]
-        let dw = B::float_reshape(dw, Shape::new([c, 4, 4, co]));
-        return B::float_permute(dw, &[0, 3, 1, 2]);
+    if k == 4 {
+        let [b, ho, wo, _] = dims::<B, 4>(&dy);
+        let dw2 = B::block_conv_grad_w_s2(kept, B::pad_grid_s2(dy), [b, ho, wo]);
+        return from_block_weights::<B>(dw2, co, c);
     }
-    let cols = kept; // [4, B·H·W, 4C]
-    let dyp = to_phases::<B>(dy); // [4, B·H·W, Co]
-    let dwp = B::gemm_matmul(B::float_swap_dims(cols, 1, 2), dyp); // [4, 4C, Co]
-    from_phase_weights::<B>(dwp, c, co)
+    let rows = dy.shape().num_elements() / co;
+    let dy = B::float_reshape(dy, Shape::new([rows, co]));
+    let dwm = B::gemm_matmul(B::float_transpose(kept), dy); // [k·k·C, Co]
+    let dw = B::float_reshape(dwm, Shape::new([k, k, c, co]));
+    B::float_permute(dw, &[3, 2, 0, 1])
 }
 
-/// dx of C for weight `[Co, C, k, k]`: a transposed convolution of dy with the same weight.
+/// dx of C for weight `[Co, C, k, k]`: `[B, Ho, Wo, Co]` → `[B, H, W, C]`.
 pub(super) fn conv_grad_x<B: ConvS2>(dy: FloatTensor<B>, weight: FloatTensor<B>) -> FloatTensor<B> {
     let [co, c, k, _] = dims::<B, 4>(&weight);
+    let [b, ho, wo, _] = dims::<B, 4>(&dy);
     if k == 4 {
         return deconv_d::<B>(dy, weight);
     }
     // k = 2, stride 2: every input pixel is in exactly one window (depth-to-space).
-    let [b, ho, wo, _] = dims::<B, 4>(&dy);
     let wm = B::float_permute(weight, &[0, 2, 3, 1]); // [Co, u, v, C]
     let wm = B::float_reshape(wm, Shape::new([co, 4 * c]));
     let dy = B::float_reshape(dy, Shape::new([b * ho * wo, co]));
@@ -166,4 +89,61 @@ pub(super) fn conv_grad_x<B: ConvS2>(dy: FloatTensor<B>, weight: FloatTensor<B>)
     let dx = B::float_reshape(dx, Shape::new([b, ho, wo, 2, 2, c])); // [B, i, j, u, v, C]
     let dx = B::float_permute(dx, &[0, 1, 3, 2, 4, 5]); // [B, i, u, j, v, C]
     B::float_reshape(dx, Shape::new([b, 2 * ho, 2 * wo, c]))
+}
+
+/// D(x, W), the transposed convolution (weight `[C, Co, 4, 4]`): `[B, H, W, C]` →
+/// `[B, 2H, 2W, Co]`. It is the input gradient of the convolution with the same weight (as
+/// `[C, Co, 4, 4]`, C its outputs), applied to x; what its gradients need is x on the grid.
+pub(super) fn deconv_d<B: ConvS2>(x: FloatTensor<B>, weight: FloatTensor<B>) -> FloatTensor<B> {
+    deconv_kept::<B>(x, weight).0
+}
+
+/// D(x, W) and x on the grid (with its margin), which D's weight gradient reads.
+pub(super) fn deconv_kept<B: ConvS2>(
+    x: FloatTensor<B>,
+    weight: FloatTensor<B>,
+) -> (FloatTensor<B>, FloatTensor<B>) {
+    let [b, h, w, _] = dims::<B, 4>(&x);
+    let xp = B::pad_grid_s2(x);
+    let s = B::block_conv_adjoint_s2(xp.clone(), block_weights::<B>(weight), [b, h, w]);
+    (B::from_blocks_s2(s, [b, 2 * h, 2 * w]), xp)
+}
+
+/// D's gradients for its output gradient dy `[B, 2H, 2W, Co]`: (dx, dW), from x on the grid
+/// (`xp`, kept by [`deconv_kept`]) and the weight; either only when asked for.
+pub(super) fn deconv_grads<B: ConvS2>(
+    xp: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    dy: FloatTensor<B>,
+    [want_x, want_w]: [bool; 2],
+) -> (Option<FloatTensor<B>>, Option<FloatTensor<B>>) {
+    let [c, co, _, _] = dims::<B, 4>(&weight);
+    let [b, h2, w2, _] = dims::<B, 4>(&dy);
+    let grid = [b, h2 / 2, w2 / 2];
+    let s = B::to_blocks_s2(dy);
+    let dw = want_w.then(|| {
+        let dw2 = B::block_conv_grad_w_s2(s.clone(), xp, grid);
+        from_block_weights::<B>(dw2, c, co)
+    });
+    let dx = want_x.then(|| {
+        let yp = B::block_conv_s2(s, block_weights::<B>(weight), grid);
+        B::crop_grid_s2(yp, grid)
+    });
+    (dx, dw)
+}
+
+/// A 4 × 4 weight `[O, I, 4, 4]` (taps (u, v) = (2u′ + a, 2v′ + b)) in the layout of
+/// [`super::blocks::conv`]: `[u′, (v′, a, b, I), O]`, i.e. `[2, 8I, O]`.
+fn block_weights<B: Backend>(weight: FloatTensor<B>) -> FloatTensor<B> {
+    let [o, i, _, _] = dims::<B, 4>(&weight);
+    let w = B::float_reshape(weight, Shape::new([o, i, 2, 2, 2, 2])); // [o, i, u′, a, v′, b]
+    let w = B::float_permute(w, &[2, 4, 3, 5, 1, 0]); // [u′, v′, a, b, i, o]
+    B::float_reshape(w, Shape::new([2, 8 * i, o]))
+}
+
+/// The inverse of [`block_weights`]: `[2, 8I, O]` → `[O, I, 4, 4]`.
+fn from_block_weights<B: Backend>(w2: FloatTensor<B>, o: usize, i: usize) -> FloatTensor<B> {
+    let w = B::float_reshape(w2, Shape::new([2, 2, 2, 2, i, o])); // [u′, v′, a, b, i, o]
+    let w = B::float_permute(w, &[5, 4, 0, 2, 1, 3]); // [o, i, u′, a, v′, b]
+    B::float_reshape(w, Shape::new([o, i, 4, 4]))
 }

@@ -1,25 +1,23 @@
-//! The dSprites networks' stride-2 convolutions on channels-last (NHWC) activations, each
-//! way (forward, and both gradients) one gather of [`super::im2col`] and one matrix product
-//! (the weight gradient reuses the forward's gather), as a burn backend extension on Flex
-//! with a hand-written backward pass. Same function and parameters as burn's `Conv2d` /
-//! `ConvTranspose2d`; used on Flex, where burn-flex's direct convolutions and their backward
-//! passes (a transposed or huge-kernel convolution per gradient) took most of a dSprites step
-//! (profiled: `conv_plane_accumulate` and its im2col ≈ 60 %, up to 25 ms of CPU per gradient
-//! of one layer).
+//! The dSprites networks' stride-2 convolutions on channels-last (NHWC) activations, as a
+//! burn backend extension on Flex with a hand-written backward pass: each way (forward, and
+//! both gradients) a layout copy and one or a few matrix products, never a window copied
+//! out. Same function and parameters as burn's `Conv2d` / `ConvTranspose2d`; used on Flex,
+//! where burn-flex's direct convolutions and their backward passes (a transposed or
+//! huge-kernel convolution per gradient) took most of a dSprites step (profiled:
+//! `conv_plane_accumulate` and its im2col ≈ 60 %, up to 25 ms of CPU per gradient of one
+//! layer).
 //!
-//! With C(x, W) = im2col(x)·W' (a k × k, stride-2 convolution, W' = W reordered to rows
-//! (u, v, c)) and D(x, W) = the phases of phase_gather(x)·W_p interleaved (a 4 × 4, stride-2
-//! transposed convolution, W_p = the flipped taps of each phase):
-//! - convolution: y = C(x, W) + b; dx = D(dy, W); dW' = im2col(x)ᵀ·dy; db = Σ dy;
-//! - transposed convolution: y = D(x, W) + b; dx = C(dy, W); dW_p = phase_gather(x)ᵀ·dy_p.
+//! - 4 × 4, stride 2, padding 1 (every layer but the encoder's last two): on the block layout
+//!   of [`super::blocks`], with S = the input in blocks, V_u′ its two window views and
+//!   W_u′ the weight's taps for them: y = crop(Σ_u′ V_u′·W_u′) + b; dW_u′ = V_u′ᵀ·pad(dy);
+//!   dx = from_blocks(Σ_u′v′ pad(dy)·W_u′v′ᵀ added at its blocks). The transposed
+//!   convolution with the same weight is that dx map applied to its input, so its gradients
+//!   are the convolution's forward (dx) and weight gradient (dW) with dy in blocks.
+//! - 2 × 2, stride 2, no padding (every input pixel in exactly one window): im2col is a
+//!   reshuffle of the input, y = im2col(x)·W′ + b, dW′ = im2col(x)ᵀ·dy, dx its inverse
+//!   reshuffle of dy·W′ᵀ (depth-to-space).
 //!
-//! When the transposed convolution narrows the channels (Co < C, e.g. the decoder's last
-//! layer to one channel), D scatters instead: D(x, W) = col2im(x·W'), dW' = xᵀ·im2col(dy),
-//! whose intermediate has 16·Co rather than 16·C values per input pixel.
-//!
-//! The products keep their outputs small (never the k²-times larger im2col-shaped matrix:
-//! burn-flex's matrix product took 16 ms for a 16384 × 16 by 16 × 256 one, measured), and run
-//! through [`FlexGemm`], which writes each output once.
+//! The products run through [`FlexGemm`]'s kernel, which writes each output once.
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
@@ -27,6 +25,7 @@ use burn::backend::{backend_extension, Backend, Dispatch, Flex};
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::prelude::*;
 
+use super::blocks::{self, Blocks};
 use super::flex_gemm::FlexGemm;
 use super::im2col::{self, Image};
 
@@ -36,26 +35,47 @@ mod maths;
 use maths::{add_bias, conv_c, deconv_d, dims};
 
 /// A stride-2 convolution (k ∈ {2, 4}, padding (k − 2)/2) and a 4 × 4, stride-2, padding-1
-/// transposed convolution on channels-last tensors, with the gathers they are built on.
+/// transposed convolution on channels-last tensors, with the layout copies and products
+/// they are built on ([`super::blocks`], [`super::im2col`]).
 #[backend_extension(Flex, Autodiff)]
 pub trait ConvS2: Backend + FlexGemm {
     /// [`im2col::im2col`]: `[B, H, W, C]` → `[B·Ho·Wo, k·k·C]`.
     fn im2col_s2(x: FloatTensor<Self>, k: usize, pad: usize) -> FloatTensor<Self>;
 
-    /// [`im2col::col2im`] into `[B, H, W, C]`: `[B·Ho·Wo, k·k·C]` → `[B, H, W, C]`.
-    #[allow(clippy::too_many_arguments)]
-    fn col2im_s2(
-        cols: FloatTensor<Self>,
-        batch: usize,
-        h: usize,
-        w: usize,
-        c: usize,
-        k: usize,
-        pad: usize,
+    /// [`blocks::to_blocks`]: `[B, H, W, C]` → `[blocks, 4C]` (H, W even).
+    fn to_blocks_s2(x: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// [`blocks::from_blocks`]: `[blocks, 4C]` → `[B, H, W, C]`.
+    fn from_blocks_s2(s: FloatTensor<Self>, image: [usize; 3]) -> FloatTensor<Self>;
+
+    /// [`blocks::pad_grid`]: `[B, Ho, Wo, C]` → `[B·(Ho + 1)·(Wo + 1), C]`.
+    fn pad_grid_s2(y: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// [`blocks::crop_grid`]: `[B·(Ho + 1)·(Wo + 1), C]` → `[B, Ho, Wo, C]`.
+    fn crop_grid_s2(yp: FloatTensor<Self>, grid: [usize; 3]) -> FloatTensor<Self>;
+
+    /// [`blocks::conv`] on the grid `[B, Ho, Wo]`: blocks, `[2, 8C, Co]` → `[rows, Co]`.
+    fn block_conv_s2(
+        s: FloatTensor<Self>,
+        w2: FloatTensor<Self>,
+        grid: [usize; 3],
     ) -> FloatTensor<Self>;
 
-    /// [`im2col::phase_gather`]: `[B, H, W, C]` → `[4, B·H·W, 4C]`.
-    fn phase_gather_s2(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// [`blocks::conv_grad_w`] on the grid `[B, Ho, Wo]`: blocks, `[rows, Co]` →
+    /// `[2, 8C, Co]`.
+    fn block_conv_grad_w_s2(
+        s: FloatTensor<Self>,
+        dyp: FloatTensor<Self>,
+        grid: [usize; 3],
+    ) -> FloatTensor<Self>;
+
+    /// [`blocks::conv_adjoint`] on the grid `[B, Ho, Wo]`: `[rows, Co]`, `[2, 8C, Co]` →
+    /// blocks `[.., 4C]`.
+    fn block_conv_adjoint_s2(
+        dyp: FloatTensor<Self>,
+        w2: FloatTensor<Self>,
+        grid: [usize; 3],
+    ) -> FloatTensor<Self>;
 
     /// `Conv2d` (weight `[Co, C, k, k]`, bias `[Co]`): `[B, H, W, C]` → `[B, Ho, Wo, Co]`.
     fn conv_s2(
@@ -79,32 +99,74 @@ pub trait ConvS2: Backend + FlexGemm {
     }
 }
 
+/// A Flex tensor of `shape` holding `values`.
+fn flex(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape.into()))
+}
+
+/// The blocks of the grid `[B, Ho, Wo]` whose blocks are `width` floats wide.
+fn grid_blocks([b, ho, wo]: [usize; 3], width: usize) -> Blocks {
+    Blocks::of_output(b, ho, wo, width / 4)
+}
+
 impl ConvS2 for Flex {
     fn im2col_s2(x: FlexTensor, k: usize, pad: usize) -> FlexTensor {
         let [b, h, w, c] = dims::<Flex, 4>(&x);
         let g = Image { batch: b, h, w, c };
         let (ho, wo) = g.conv_out(k, pad);
         let cols = im2col::im2col(&values(&x), g, k, pad);
-        FlexTensor::from_data(TensorData::new(cols, [b * ho * wo, k * k * c]))
+        flex(cols, [b * ho * wo, k * k * c])
     }
 
-    fn col2im_s2(
-        cols: FlexTensor,
-        batch: usize,
-        h: usize,
-        w: usize,
-        c: usize,
-        k: usize,
-        pad: usize,
-    ) -> FlexTensor {
-        let x = im2col::col2im(&values(&cols), Image { batch, h, w, c }, k, pad);
-        FlexTensor::from_data(TensorData::new(x, [batch, h, w, c]))
-    }
-
-    fn phase_gather_s2(x: FlexTensor) -> FlexTensor {
+    fn to_blocks_s2(x: FlexTensor) -> FlexTensor {
         let [b, h, w, c] = dims::<Flex, 4>(&x);
-        let cols = im2col::phase_gather(&values(&x), Image { batch: b, h, w, c });
-        FlexTensor::from_data(TensorData::new(cols, [4, b * h * w, 4 * c]))
+        let g = Image { batch: b, h, w, c };
+        let s = blocks::to_blocks(&values(&x), g);
+        let rows = s.len() / (4 * c);
+        flex(s, [rows, 4 * c])
+    }
+
+    fn from_blocks_s2(s: FlexTensor, [b, h, w]: [usize; 3]) -> FlexTensor {
+        let c = dims::<Flex, 2>(&s)[1] / 4;
+        let x = blocks::from_blocks(&values(&s), Image { batch: b, h, w, c });
+        flex(x, [b, h, w, c])
+    }
+
+    fn pad_grid_s2(y: FlexTensor) -> FlexTensor {
+        let d @ [b, ho, wo, c] = dims::<Flex, 4>(&y);
+        flex(
+            blocks::pad_grid(&values(&y), d),
+            [b * (ho + 1) * (wo + 1), c],
+        )
+    }
+
+    fn crop_grid_s2(yp: FlexTensor, [b, ho, wo]: [usize; 3]) -> FlexTensor {
+        let c = dims::<Flex, 2>(&yp)[1];
+        flex(
+            blocks::crop_grid(&values(&yp), [b, ho, wo, c]),
+            [b, ho, wo, c],
+        )
+    }
+
+    fn block_conv_s2(s: FlexTensor, w2: FlexTensor, grid: [usize; 3]) -> FlexTensor {
+        let geo = grid_blocks(grid, dims::<Flex, 2>(&s)[1]);
+        let co = dims::<Flex, 3>(&w2)[2];
+        let y = blocks::conv(&values(&s), geo, &values(&w2), co);
+        flex(y, [geo.rows(), co])
+    }
+
+    fn block_conv_grad_w_s2(s: FlexTensor, dyp: FlexTensor, grid: [usize; 3]) -> FlexTensor {
+        let geo = grid_blocks(grid, dims::<Flex, 2>(&s)[1]);
+        let co = dims::<Flex, 2>(&dyp)[1];
+        let dw = blocks::conv_grad_w(&values(&s), geo, &values(&dyp), co);
+        flex(dw, [2, 8 * geo.c, co])
+    }
+
+    fn block_conv_adjoint_s2(dyp: FlexTensor, w2: FlexTensor, grid: [usize; 3]) -> FlexTensor {
+        let [_, k, co] = dims::<Flex, 3>(&w2);
+        let geo = grid_blocks(grid, k / 2);
+        let s = blocks::conv_adjoint(&values(&dyp), geo, &values(&w2), co);
+        flex(s, [geo.len() / geo.width(), geo.width()])
     }
 }
 

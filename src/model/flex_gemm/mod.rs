@@ -32,6 +32,7 @@ mod product;
 mod sparse;
 
 use product::product;
+pub(crate) use product::{multiply_into, View};
 
 /// Matrix products that write their output once.
 #[backend_extension(Flex, Autodiff)]

@@ -10,7 +10,7 @@ use super::sparse::{add_rows, nonzeros, SPARSE_MIN_COLUMNS, SPARSE_SHARE};
 
 /// A rank-2 or rank-3 f32 tensor as gemm reads it: the whole buffer, where the view starts,
 /// and `[S, R, C]` with each axis' stride (S = 1 for a matrix).
-pub(super) struct View<'a> {
+pub(crate) struct View<'a> {
     pub(super) data: &'a [f32],
     pub(super) start: usize,
     pub(super) dims: [usize; 3],
@@ -29,9 +29,27 @@ impl<'a> View<'a> {
             ),
             n => panic!("gemm: rank-2 or rank-3 tensors, not rank {n}"),
         };
+        Self::checked(t.storage::<f32>(), layout.start_offset(), dims, strides)
+    }
+
+    /// The matrix `[rows, cols]` of `data` whose element (r, c) is at
+    /// `start + r·strides[0] + c·strides[1]` (rows may overlap: a sliding window).
+    ///
+    /// # Panics
+    /// When an element lies outside `data`.
+    pub(crate) fn matrix(
+        data: &'a [f32],
+        start: usize,
+        [rows, cols]: [usize; 2],
+        [row_stride, col_stride]: [isize; 2],
+    ) -> Self {
+        Self::checked(data, start, [1, rows, cols], [0, row_stride, col_stride])
+    }
+
+    fn checked(data: &'a [f32], start: usize, dims: [usize; 3], strides: [isize; 3]) -> Self {
         let view = Self {
-            data: t.storage::<f32>(),
-            start: layout.start_offset(),
+            data,
+            start,
             dims,
             strides,
         };
@@ -106,31 +124,18 @@ pub(super) fn product(a: &FlexTensor, b: &FlexTensor, bias: Option<&[f32]>) -> F
         }
     }
     if k > 0 {
-        let split = k_split(m, n, k);
         // SAFETY: `out` has capacity for len values (initialised ones where read_dst).
         let cells = unsafe {
             std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<MaybeUninit<f32>>(), len)
         };
         for s in 0..sa {
-            let dst = &mut cells[s * m * n..(s + 1) * m * n];
-            if split > 1 {
-                split_sum(&va, &vb, s, [m, n, k], split, read_dst, dst);
-            } else {
-                // SAFETY: the inputs' views were bounds-checked by `View::of`; `dst` has
-                // room for m·n values, row-major.
-                unsafe {
-                    gemm_into(
-                        &va,
-                        &vb,
-                        s,
-                        [m, n, k],
-                        0..k,
-                        read_dst,
-                        dst,
-                        parallelism(m, n, k),
-                    )
-                };
-            }
+            multiply_into(
+                &va,
+                &vb,
+                s,
+                &mut cells[s * m * n..(s + 1) * m * n],
+                read_dst,
+            );
         }
     }
     // SAFETY: every one of the len values was written above (by gemm, or at allocation).
@@ -141,6 +146,51 @@ pub(super) fn product(a: &FlexTensor, b: &FlexTensor, bias: Option<&[f32]>) -> F
         vec![sa, m, n]
     };
     FlexTensor::from_data(TensorData::new(out, shape))
+}
+
+/// dst (m × n, row-major; read when `read_dst`, else overwritten) += a[s]·b[s], on threads
+/// natively where the product is large (its output's blocks shared out, or its sum over k cut
+/// into parts, see [`k_split`]).
+pub(crate) fn multiply_into(
+    va: &View,
+    vb: &View,
+    s: usize,
+    dst: &mut [MaybeUninit<f32>],
+    read_dst: bool,
+) {
+    let ([_, m, k], [_, kb, n]) = (va.dims, vb.dims);
+    assert!(
+        k == kb && dst.len() == m * n && s < va.dims[0].min(vb.dims[0]),
+        "gemm: shapes {:?}, {:?} into {} values",
+        va.dims,
+        vb.dims,
+        dst.len()
+    );
+    if k == 0 {
+        if !read_dst {
+            dst.fill(MaybeUninit::new(0.0));
+        }
+        return;
+    }
+    let split = k_split(m, n, k);
+    if split > 1 {
+        split_sum(va, vb, s, [m, n, k], split, read_dst, dst);
+    } else {
+        // SAFETY: the inputs' views were bounds-checked when made (`View::of`,
+        // `View::matrix`); `dst` has room for m·n values, row-major.
+        unsafe {
+            gemm_into(
+                va,
+                vb,
+                s,
+                [m, n, k],
+                0..k,
+                read_dst,
+                dst,
+                parallelism(m, n, k),
+            )
+        };
+    }
 }
 
 /// dst (m × n, row-major; read when `read_dst`, else overwritten) += a[s][:, ks]·b[s][ks, :].
