@@ -38,7 +38,7 @@ pub struct Blocks {
     pub hb: usize,
     /// Blocks across an image: W/2 + 1.
     pub wb: usize,
-    /// Channels of the image (a block holds 4 of them per pixel... 4C floats).
+    /// Channels of the image (a block's 4 pixels take 4C floats).
     pub c: usize,
 }
 
@@ -150,8 +150,8 @@ pub fn to_blocks(x: &[f32], g: Image) -> Vec<f32> {
     )
 }
 
-/// The images inside the blocks `s` (the padding dropped): the inverse of [`to_blocks`] on
-/// the images, and its adjoint where the padding holds zeros.
+/// The images inside the blocks `s`, the padding dropped: the inverse of [`to_blocks`] and
+/// its adjoint (each pixel sits in exactly one block).
 ///
 /// # Shapes
 /// - `s`: `[len / 4C, 4C]` → `[B, H, W, C]` (the images `g`)
