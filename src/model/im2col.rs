@@ -147,16 +147,17 @@ pub fn im2col(x: &[f32], g: Image, k: usize, pad: usize) -> Vec<f32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::rng::Rng;
 
-    fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
+    /// `n` standard normal values.
+    pub(crate) fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
         (0..n).map(|_| rng.normal() as f32).collect()
     }
 
-    /// x at (b, y, x, c), 0 outside the image.
-    fn at(x: &[f32], g: Image, b: usize, y: isize, xx: isize, c: usize) -> f32 {
+    /// x at (b, y, x, c) of the images `g`, 0 outside them.
+    pub(crate) fn at(x: &[f32], g: Image, b: usize, y: isize, xx: isize, c: usize) -> f32 {
         if y < 0 || xx < 0 || y >= g.h as isize || xx >= g.w as isize {
             return 0.0;
         }

@@ -1,17 +1,6 @@
 use super::*;
+use crate::model::im2col::tests::{at, random};
 use crate::rng::Rng;
-
-fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
-    (0..n).map(|_| rng.normal() as f32).collect()
-}
-
-/// x at (b, y, x, c) of the images `g`, 0 outside them.
-fn at(x: &[f32], g: Image, b: usize, y: isize, xx: isize, c: usize) -> f32 {
-    if y < 0 || xx < 0 || y >= g.h as isize || xx >= g.w as isize {
-        return 0.0;
-    }
-    x[((b * g.h + y as usize) * g.w + xx as usize) * g.c + c]
-}
 
 /// Images the tests use: one channel, several, a batch, a non-square one, the smallest.
 const IMAGES: [Image; 4] = [
