@@ -9,9 +9,7 @@ use burn::backend::autodiff::Autodiff;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, TensorMetadata};
 
-use super::maths::{
-    add_bias, conv_grad_w, conv_grad_x, conv_kept, conv_of_kept, deconv_grads, deconv_kept, dims,
-};
+use super::maths::{add_bias, conv_grads, conv_kept, conv_of_kept, deconv_grads, deconv_kept};
 use super::ConvS2;
 use crate::model::flex_gemm::bias_grad;
 
@@ -33,12 +31,13 @@ impl<B: Backend + ConvS2> Backward<B, 3> for ConvBackward {
         if let Some(node) = node_b {
             grads.register::<B>(node.id, bias_grad::<B>(dy.clone()));
         }
-        if let Some(node) = node_w {
-            let [co, c, k, _] = dims::<B, 4>(&weight);
-            grads.register::<B>(node.id, conv_grad_w::<B>(kept, dy.clone(), [co, c, k]));
+        let want = [node_x.is_some(), node_w.is_some()];
+        let (dx, dw) = conv_grads::<B>(kept, weight, dy, want);
+        if let (Some(node), Some(dw)) = (node_w, dw) {
+            grads.register::<B>(node.id, dw);
         }
-        if let Some(node) = node_x {
-            grads.register::<B>(node.id, conv_grad_x::<B>(dy, weight));
+        if let (Some(node), Some(dx)) = (node_x, dx) {
+            grads.register::<B>(node.id, dx);
         }
     }
 }

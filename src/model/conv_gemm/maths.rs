@@ -56,39 +56,56 @@ pub(super) fn conv_of_kept<B: ConvS2>(
     B::float_reshape(y, Shape::new([b, ho, wo, co]))
 }
 
-/// dW of C for the output gradient dy: `[Co, C, k, k]`, from what [`conv_kept`] kept.
-pub(super) fn conv_grad_w<B: ConvS2>(
+/// C's gradients for its output gradient dy `[B, Ho, Wo, Co]`: (dx, dW), from what
+/// [`conv_kept`] kept and the weight `[Co, C, k, k]`; either only when asked for. For k = 4
+/// dy goes onto the grid once, for both.
+pub(super) fn conv_grads<B: ConvS2>(
     kept: FloatTensor<B>,
+    weight: FloatTensor<B>,
     dy: FloatTensor<B>,
-    [co, c, k]: [usize; 3],
-) -> FloatTensor<B> {
-    if k == 4 {
-        let [b, ho, wo, _] = dims::<B, 4>(&dy);
-        let dw2 = B::block_conv_grad_w_s2(kept, B::pad_grid_s2(dy), [b, ho, wo]);
-        return from_block_weights::<B>(dw2, co, c);
-    }
-    let rows = dy.shape().num_elements() / co;
-    let dy = B::float_reshape(dy, Shape::new([rows, co]));
-    let dwm = B::gemm_matmul(B::float_transpose(kept), dy); // [k·k·C, Co]
-    let dw = B::float_reshape(dwm, Shape::new([k, k, c, co]));
-    B::float_permute(dw, &[3, 2, 0, 1])
-}
-
-/// dx of C for weight `[Co, C, k, k]`: `[B, Ho, Wo, Co]` → `[B, H, W, C]`.
-pub(super) fn conv_grad_x<B: ConvS2>(dy: FloatTensor<B>, weight: FloatTensor<B>) -> FloatTensor<B> {
+    [want_x, want_w]: [bool; 2],
+) -> (Option<FloatTensor<B>>, Option<FloatTensor<B>>) {
     let [co, c, k, _] = dims::<B, 4>(&weight);
     let [b, ho, wo, _] = dims::<B, 4>(&dy);
+    let grid = [b, ho, wo];
     if k == 4 {
-        return deconv_d::<B>(dy, weight);
+        let dyp = B::pad_grid_s2(dy);
+        let dw = want_w.then(|| {
+            let dw2 = B::block_conv_grad_w_s2(kept, dyp.clone(), grid);
+            from_block_weights::<B>(dw2, co, c)
+        });
+        let dx = want_x.then(|| scatter_from_grid::<B>(dyp, weight, grid));
+        return (dx, dw);
     }
-    // k = 2, stride 2: every input pixel is in exactly one window (depth-to-space).
-    let wm = B::float_permute(weight, &[0, 2, 3, 1]); // [Co, u, v, C]
-    let wm = B::float_reshape(wm, Shape::new([co, 4 * c]));
+    // k = 2, stride 2: every input pixel is in exactly one window.
     let dy = B::float_reshape(dy, Shape::new([b * ho * wo, co]));
-    let dx = B::gemm_matmul(dy, wm); // [B·Ho·Wo, (u, v, C)]
-    let dx = B::float_reshape(dx, Shape::new([b, ho, wo, 2, 2, c])); // [B, i, j, u, v, C]
-    let dx = B::float_permute(dx, &[0, 1, 3, 2, 4, 5]); // [B, i, u, j, v, C]
-    B::float_reshape(dx, Shape::new([b, 2 * ho, 2 * wo, c]))
+    let dw = want_w.then(|| {
+        let dwm = B::gemm_matmul(B::float_transpose(kept), dy.clone()); // [k·k·C, Co]
+        let dw = B::float_reshape(dwm, Shape::new([k, k, c, co]));
+        B::float_permute(dw, &[3, 2, 0, 1])
+    });
+    let dx = want_x.then(|| {
+        // Depth-to-space of dy·W′ᵀ.
+        let wm = B::float_permute(weight, &[0, 2, 3, 1]); // [Co, u, v, C]
+        let wm = B::float_reshape(wm, Shape::new([co, 4 * c]));
+        let dx = B::gemm_matmul(dy, wm); // [B·Ho·Wo, (u, v, C)]
+        let dx = B::float_reshape(dx, Shape::new([b, ho, wo, 2, 2, c])); // [B, i, j, u, v, C]
+        let dx = B::float_permute(dx, &[0, 1, 3, 2, 4, 5]); // [B, i, u, j, v, C]
+        B::float_reshape(dx, Shape::new([b, 2 * ho, 2 * wo, c]))
+    });
+    (dx, dw)
+}
+
+/// The input gradient of the 4 × 4 convolution with weight `[O, I, 4, 4]` for an output
+/// gradient already on the grid `[B, Ho, Wo]` (`[rows, O]`): → `[B, 2Ho, 2Wo, I]`. Also the
+/// transposed convolution with that weight (see [`deconv_d`]).
+fn scatter_from_grid<B: ConvS2>(
+    yp: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    grid @ [b, ho, wo]: [usize; 3],
+) -> FloatTensor<B> {
+    let s = B::block_conv_adjoint_s2(yp, block_weights::<B>(weight), grid);
+    B::from_blocks_s2(s, [b, 2 * ho, 2 * wo])
 }
 
 /// D(x, W), the transposed convolution (weight `[C, Co, 4, 4]`): `[B, H, W, C]` →
@@ -105,8 +122,7 @@ pub(super) fn deconv_kept<B: ConvS2>(
 ) -> (FloatTensor<B>, FloatTensor<B>) {
     let [b, h, w, _] = dims::<B, 4>(&x);
     let xp = B::pad_grid_s2(x);
-    let s = B::block_conv_adjoint_s2(xp.clone(), block_weights::<B>(weight), [b, h, w]);
-    (B::from_blocks_s2(s, [b, 2 * h, 2 * w]), xp)
+    (scatter_from_grid::<B>(xp.clone(), weight, [b, h, w]), xp)
 }
 
 /// D's gradients for its output gradient dy `[B, 2H, 2W, Co]`: (dx, dW), from x on the grid
