@@ -95,6 +95,11 @@ fn factor_vae_score_on_request_covers_the_whole_subset() {
     // Four varying factors: chance is 1/5 with shape included; an untrained encoder is near it
     // but the score is a valid accuracy.
     assert!((0.0..=1.0).contains(&s), "{s}");
+    // DD's protocol comes beside it: its own sizes, its training votes' accuracy.
+    let dd = r.get("factor_vae_score_dd").unwrap();
+    assert!((0.0..=1.0).contains(&dd), "{dd}");
+    let v = r.values.iter().find(|v| v.key == "factor_vae_score_dd");
+    assert!(v.unwrap().protocol.contains("batch 1,000"));
 }
 
 /// Under DD's Student-t prior the headline score is taken in Gaussian coordinates and the raw

@@ -124,10 +124,14 @@ pub fn bench_mig_dlib(n: usize, k: usize, seed: u64) -> (f64, MigResult) {
     (t.elapsed().as_secs_f64(), r)
 }
 
-/// Seconds and result of the FactorVAE score (default protocol) on a table.
-pub fn bench_factor_vae(table: &mut FactorTable, seed: u64) -> (f64, FactorVaeScore) {
+/// Seconds and result of the FactorVAE score under protocol `cfg` on a table.
+pub fn bench_factor_vae(
+    table: &mut FactorTable,
+    cfg: &FactorVaeConfig,
+    seed: u64,
+) -> (f64, FactorVaeScore) {
     let t = Instant::now();
-    let r = factor_vae_score(table, &FactorVaeConfig::default(), &mut Rng::new(seed));
+    let r = factor_vae_score(table, cfg, &mut Rng::new(seed));
     (
         t.elapsed().as_secs_f64(),
         r.unwrap_or_else(|e| panic!("bench_factor_vae: {e}")),

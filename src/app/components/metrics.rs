@@ -131,7 +131,7 @@ pub fn metrics_panel(props: &StateCommandProps) -> Html {
             </table>
             if dataset == DatasetKind::Dsprites {
                 <div class="buttons measure">
-                    <button id="measure-factor-vae" disabled={busy} onclick={ask(MetricRequest::FactorVae)} title="Encodes every image of the subset, then runs dlib's majority-vote protocol">{"FactorVAE score"}</button>
+                    <button id="measure-factor-vae" disabled={busy} onclick={ask(MetricRequest::FactorVae)} title="Encodes every image of the subset, then runs dlib's majority-vote protocol, and DD's (larger votes, scored on its own votes) beside it">{"FactorVAE score"}</button>
                     <button id="measure-chen" disabled={busy} onclick={ask(MetricRequest::ChenMig)} title="Encodes every image, then estimates entropies by Monte Carlo (Chen et al. 2018); training pauses during the estimate">{"MIG (Chen)"}</button>
                 </div>
             }

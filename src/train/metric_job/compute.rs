@@ -80,6 +80,24 @@ impl MetricJob {
                             ),
                             s.eval_accuracy,
                         ));
+                        // DD's own protocol (its analyse.py) on the same coordinates, from a
+                        // stream of its own so the dlib scores keep their draws: the claim of
+                        // lesson (e) was published with it.
+                        let dd = metrics::factor_vae_score(
+                            &mut table,
+                            &metrics::FactorVaeConfig::dd_reference(),
+                            &mut Rng::derive(self.seed ^ self.step.rotate_left(29), 45),
+                        )?;
+                        report.values.push(value(
+                            "factor_vae_score_dd",
+                            "FactorVAE score (DD's protocol)",
+                            &format!(
+                                "DD's code: batch 1,000, 20,000 votes, scored on the votes it learnt from, no latent pruned, whole subset; {}; {}",
+                                factors_text(&dd.factors_used),
+                                if raw.is_some() { "the Gaussian coordinates above" } else { "posterior means" }
+                            ),
+                            dd.train_accuracy,
+                        ));
                         if let Some(raw) = raw {
                             let mut table = FactorTable::new(raw, &factors)?;
                             let r = metrics::factor_vae_score(&mut table, &cfg, &mut raw_rng)?;
