@@ -7,7 +7,7 @@ use super::discrete::{mig_sampled, MigResult, DLIB_MIG_NUM_TRAIN, DLIB_NUM_BINS}
 use super::entropy::ChenOptions;
 use super::factor_table::FactorTable;
 use super::factor_vae::{factor_vae_score, FactorVaeConfig, FactorVaeScore};
-use crate::matrix::{variance, Matrix};
+use crate::matrix::{column_variances, Matrix};
 use crate::rng::Rng;
 use serde::Serialize;
 
@@ -17,8 +17,9 @@ pub const ACTIVE_UNIT_THRESHOLD: f64 = 0.01;
 /// Whether each latent is active: Var_x[μ_j(x)] (ddof 0) > `threshold`.
 pub fn active_units(means: &Matrix, threshold: f64) -> Result<Vec<bool>, String> {
     means.check_finite("means")?;
-    Ok((0..means.cols)
-        .map(|j| variance(&means.col(j), 0) > threshold)
+    Ok(column_variances(means, 0)
+        .into_iter()
+        .map(|v| v > threshold)
         .collect())
 }
 
