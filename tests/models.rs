@@ -34,7 +34,7 @@ fn small(dataset: DatasetKind, model: ModelKind) -> TrainConfig {
         }
     }
     if model == ModelKind::Dd && dataset == DatasetKind::Pinwheel {
-        c.prior = Prior::default_for(PriorKind::Mixture, 2);
+        c.prior = Prior::default_for(PriorKind::Mixture, dataset, 2);
     }
     c
 }
@@ -118,7 +118,7 @@ fn incompatible_choices_are_refused_with_a_clear_message() {
     let err = Trainer::new(ivae_on_dsprites, &device()).err().unwrap();
     assert!(err.contains("iVAE") && err.contains("dsprites"), "{err}");
 
-    let err = Prior::default_for(PriorKind::Mixture, 5)
+    let err = Prior::default_for(PriorKind::Mixture, DatasetKind::Pinwheel, 5)
         .validate(5)
         .unwrap_err();
     assert!(err.contains("mixture"), "{err}");

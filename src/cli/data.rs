@@ -5,10 +5,12 @@ use super::CliResult;
 use crate::data::dsprites::{self, Factors, IMAGE_PIXELS, IMAGE_SIDE};
 use crate::data::ivae;
 use crate::data::pinwheel;
+use crate::data::spectrum;
 use crate::data::subset::DspritesSubset;
 use crate::io::npy::{to_npy_bytes, NpyValues};
 use crate::rng::Rng;
 use crate::settings::cli::IvaeDataArgs;
+use crate::settings::Prior;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -39,6 +41,10 @@ pub enum DspritesCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Compute the 20 largest eigenvalues of XᵀX over all 737,280 images (the squared singular
+    /// values DD's anisotropic prior takes; ~15 s) and print them as the Rust array
+    /// `data::spectrum::GRAM_TOP_EIGENVALUES` holds, then the prior's scales for 10 latents.
+    Spectrum,
 }
 
 /// 2-D data set commands.
@@ -94,6 +100,19 @@ pub fn run_dsprites(cmd: DspritesCmd) -> CliResult {
             subset.sample_batch(&mut Rng::new(seed), &mut images, &mut factors);
             let cols = (count as f64).sqrt().ceil() as usize;
             write_file(&out, &dsprites::sprite_sheet_png(&images, cols)?)
+        }
+        DspritesCmd::Spectrum => {
+            let values = spectrum::gram_top_eigenvalues();
+            let list: Vec<String> = values.iter().map(|v| format!("    {v:?},")).collect();
+            println!("[\n{}\n]", list.join("\n"));
+            if values.as_slice() != spectrum::GRAM_TOP_EIGENVALUES.as_slice() {
+                println!("(differs from the stored GRAM_TOP_EIGENVALUES: paste the above there)");
+            }
+            if let Some(Prior::Anisotropic { scales }) = Prior::dsprites_pca(10) {
+                let s: Vec<String> = scales.iter().map(|s| format!("{s:.4}")).collect();
+                println!("DD's anisotropic prior, 10 latents: scales {}", s.join(","));
+            }
+            Ok(())
         }
     }
 }

@@ -13,12 +13,14 @@ const FONT: &str = "sans-serif";
 /// DejaVu Sans, subsetted to Latin, Greek and a few signs (assets/fonts/LICENSE.txt).
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
 
-/// Colours of successive series (Tableau 10's first four).
-pub const PALETTE: [RGBColor; 4] = [
+/// Colours of successive series (Tableau 10's first six).
+pub const PALETTE: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
 ];
 
 /// A drawing area of the bitmap backend.

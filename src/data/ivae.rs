@@ -4,6 +4,7 @@
 //! golden `ivae2d.x_equals`), xtanh(y) = tanh(y) + 0.1·y, with one well-conditioned matrix A.
 
 use super::PointSet;
+use crate::math::eigen::jacobi_eigenvalues;
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -258,43 +259,6 @@ pub fn condition_number(a: &[f64], d: usize) -> f64 {
     } else {
         (max / min).sqrt()
     }
-}
-
-/// Eigenvalues of a symmetric d × d matrix by cyclic Jacobi rotations.
-fn jacobi_eigenvalues(mut m: Vec<f64>, d: usize) -> Vec<f64> {
-    for _sweep in 0..60 {
-        let off: f64 = (0..d * d)
-            .filter(|k| k / d != k % d)
-            .map(|k| m[k] * m[k])
-            .sum();
-        if off < 1e-30 {
-            break;
-        }
-        for p in 0..d {
-            for q in p + 1..d {
-                let apq = m[p * d + q];
-                if apq.abs() < 1e-300 {
-                    continue;
-                }
-                // Rotation angle that zeroes m[p][q] (Numerical Recipes §11.1).
-                let theta = (m[q * d + q] - m[p * d + p]) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                for k in 0..d {
-                    let (mkp, mkq) = (m[k * d + p], m[k * d + q]);
-                    m[k * d + p] = c * mkp - s * mkq;
-                    m[k * d + q] = s * mkp + c * mkq;
-                }
-                for k in 0..d {
-                    let (mpk, mqk) = (m[p * d + k], m[q * d + k]);
-                    m[p * d + k] = c * mpk - s * mqk;
-                    m[q * d + k] = s * mpk + c * mqk;
-                }
-            }
-        }
-    }
-    (0..d).map(|i| m[i * d + i]).collect()
 }
 
 /// The 25th percentile (NumPy's linear interpolation) of the condition numbers of 10⁴ random

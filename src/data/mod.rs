@@ -5,6 +5,7 @@
 pub mod dsprites;
 pub mod ivae;
 pub mod pinwheel;
+pub mod spectrum;
 pub mod subset;
 
 /// A labelled set of `dim`-dimensional points, row-major `f32` ready for a tensor.

@@ -135,6 +135,34 @@ fn serde_is_kebab_case_and_default_keeps_total_variance() {
 }
 
 #[test]
+fn dsprites_pca_prior_is_the_references_rule_on_the_stored_spectrum() {
+    use crate::data::spectrum::GRAM_TOP_EIGENVALUES as S;
+    // K·softmax(log pca[:K]) with pca smallest first: latent k gets S[19 − k]·K / Σ.
+    for k in [1, 4, 10, 20] {
+        let Some(Prior::Anisotropic { scales }) = Prior::dsprites_pca(k) else {
+            panic!("no PCA prior for {k} latents")
+        };
+        let total: f64 = S[20 - k..].iter().sum();
+        for (i, s) in scales.iter().enumerate() {
+            let want = k as f64 * S[19 - i] / total;
+            assert!((s * s - want).abs() < 1e-12 * want, "K = {k}, latent {i}");
+        }
+        assert!((scales.iter().map(|s| s * s).sum::<f64>() - k as f64).abs() < 1e-9);
+        assert!(scales.windows(2).all(|w| w[0] <= w[1]), "smallest first");
+        // The K largest instead, largest first: latent k gets S[k]·K / Σ.
+        let Some(Prior::Anisotropic { scales }) = Prior::dsprites_pca_largest(k) else {
+            panic!("no largest-values prior for {k} latents")
+        };
+        let total: f64 = S[..k].iter().sum();
+        for (i, s) in scales.iter().enumerate() {
+            let want = k as f64 * S[i] / total;
+            assert!((s * s - want).abs() < 1e-12 * want, "K = {k}, latent {i}");
+        }
+    }
+    assert!(Prior::dsprites_pca(21).is_none() && Prior::dsprites_pca_largest(21).is_none());
+}
+
+#[test]
 fn occupancy_counts_nearest_components_and_its_entropy_is_the_closed_form() {
     let p = Prior::pinwheel(); // means (0,−1), (0,1), (1,0), (−1,0)
 
@@ -199,7 +227,11 @@ fn only_the_student_t_prior_moves_codes_to_gaussian_coordinates() {
     }
     for p in [
         Prior::Normal,
-        Prior::default_for(crate::settings::PriorKind::Anisotropic, 3),
+        Prior::default_for(
+            crate::settings::PriorKind::Anisotropic,
+            crate::settings::DatasetKind::Dsprites,
+            3,
+        ),
         Prior::pinwheel(),
     ] {
         assert!(p.gaussianized(&codes).is_none(), "{p:?} changed the codes");

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::choice::PriorKind;
+use super::choice::{DatasetKind, PriorKind};
+use crate::data::spectrum::{GRAM_TOP_EIGENVALUES, SPECTRUM_LEN};
 
 /// A prior p(z) over K latents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,13 +48,39 @@ impl Prior {
         }
     }
 
-    /// A data-free anisotropic default. DD takes log-variances ℓ from the data's PCA and sets
-    /// σ² = K·softmax(ℓ) (total variance K, as for N(0, I)); without data we use ℓ_k = −k/2,
-    /// i.e. variances falling by a factor e^{−1/2} per dimension, normalised the same way.
+    /// A data-free anisotropic prior: log-variances ℓ_k = −k/2 set to σ² = K·softmax(ℓ) (total
+    /// variance K, as for N(0, I)), i.e. variances falling by a factor e^{−1/2} a dimension.
+    /// The default on the data sets without images to take a spectrum from.
     pub fn anisotropic_default(k: usize) -> Self {
         let w: Vec<f64> = (0..k).map(|i| (-(i as f64) / 2.0).exp()).collect();
-        let total: f64 = w.iter().sum();
-        let scales = w.iter().map(|v| (k as f64 * v / total).sqrt()).collect();
+        Self::anisotropic_with_total(&w, k)
+    }
+
+    /// DD's anisotropic prior on dSprites (`--prior-variance pca`): σ² = K·softmax(log pca[:K])
+    /// with `pca` the squared singular values of `svds(X, k=20)` as SciPy returns them,
+    /// smallest first, so the K latents take the 20th, 19th, … largest of them
+    /// ([`GRAM_TOP_EIGENVALUES`]). `None` above 20 latents, where the reference has no values.
+    pub fn dsprites_pca(k: usize) -> Option<Self> {
+        (k <= SPECTRUM_LEN).then(|| {
+            let smallest_first: Vec<f64> =
+                GRAM_TOP_EIGENVALUES.iter().rev().take(k).copied().collect();
+            Self::anisotropic_with_total(&smallest_first, k)
+        })
+    }
+
+    /// The K largest of the same values, largest first: what `pca[:K]` is meant to take (the
+    /// principal components' variances), a stronger anisotropy than [`Prior::dsprites_pca`].
+    pub fn dsprites_pca_largest(k: usize) -> Option<Self> {
+        (k <= SPECTRUM_LEN).then(|| Self::anisotropic_with_total(&GRAM_TOP_EIGENVALUES[..k], k))
+    }
+
+    /// Scales whose variances are proportional to `weights` and sum to `k`.
+    fn anisotropic_with_total(weights: &[f64], k: usize) -> Self {
+        let total: f64 = weights.iter().sum();
+        let scales = weights
+            .iter()
+            .map(|v| (k as f64 * v / total).sqrt())
+            .collect();
         Prior::Anisotropic { scales }
     }
 
@@ -124,13 +151,18 @@ impl Prior {
     }
 
     /// The prior of family `kind` with its documented default parameters for `latents`
-    /// dimensions: anisotropic = [`Prior::anisotropic_default`], Student-t ν = 9 (DD on
-    /// dSprites), mixture = DD's 4-component pinwheel prior (2-D only: it fails
-    /// [`Prior::validate`] for other sizes, which says so).
-    pub fn default_for(kind: PriorKind, latents: usize) -> Prior {
+    /// dimensions on `dataset`: anisotropic = DD's PCA variances on dSprites
+    /// ([`Prior::dsprites_pca`], up to 20 latents), else [`Prior::anisotropic_default`];
+    /// Student-t ν = 9 (DD on dSprites); mixture = DD's 4-component pinwheel prior (2-D only:
+    /// it fails [`Prior::validate`] for other sizes, which says so).
+    pub fn default_for(kind: PriorKind, dataset: DatasetKind, latents: usize) -> Prior {
         match kind {
             PriorKind::Normal => Prior::Normal,
-            PriorKind::Anisotropic => Prior::anisotropic_default(latents),
+            PriorKind::Anisotropic => match dataset {
+                DatasetKind::Dsprites => Prior::dsprites_pca(latents),
+                _ => None,
+            }
+            .unwrap_or_else(|| Prior::anisotropic_default(latents)),
             PriorKind::StudentT => Prior::StudentT { nu: 9.0 },
             PriorKind::Mixture => Prior::pinwheel(),
         }

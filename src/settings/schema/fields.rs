@@ -300,7 +300,7 @@ pub static FIELDS: &[Field] = &[
             c.latents = as_usize(v)?;
             // A prior whose parameters were sized for the old K takes its defaults for the new one.
             if c.prior.validate(c.latents).is_err() {
-                c.prior = Prior::default_for(c.prior.kind(), c.latents);
+                c.prior = Prior::default_for(c.prior.kind(), c.dataset, c.latents);
             }
             Ok(())
         },
@@ -492,14 +492,14 @@ pub static FIELDS: &[Field] = &[
         applies: is_dd,
         get: |c| key(c.prior.kind().key()),
         set: |c, v| {
-            c.prior = Prior::default_for(PriorKind::parse(as_str(v)?)?, c.latents);
+            c.prior = Prior::default_for(PriorKind::parse(as_str(v)?)?, c.dataset, c.latents);
             Ok(())
         },
     },
     Field {
         key: "prior-scales",
         label: "Prior scales",
-        help: "Anisotropic prior: the standard deviation of each latent, e.g. 1.4,1.1,0.8.",
+        help: "Anisotropic prior: the standard deviation of each latent, e.g. 1.4,1.1,0.8. On dSprites the default is DD's, from the images' principal values.",
         range: Range::FloatList {
             min: 1e-3,
             max: 1e3,

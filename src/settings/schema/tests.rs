@@ -97,6 +97,18 @@ fn latents_resize_a_prior_that_no_longer_fits() {
         .set_text(&mut c, "anisotropic")
         .unwrap();
     field("latents").unwrap().set_text(&mut c, "4").unwrap();
-    assert_eq!(c.prior, Prior::anisotropic_default(4));
+    assert_eq!(c.prior, Prior::dsprites_pca(4).unwrap());
     c.validate().unwrap();
+    // Above the reference's 20 principal values, and on data without images: the data-free one.
+    field("latents").unwrap().set_text(&mut c, "24").unwrap();
+    assert_eq!(c.prior, Prior::anisotropic_default(24));
+    let mut p = TrainConfig {
+        model: ModelKind::Dd,
+        ..TrainConfig::for_dataset(DatasetKind::Pinwheel)
+    };
+    field("prior")
+        .unwrap()
+        .set_text(&mut p, "anisotropic")
+        .unwrap();
+    assert_eq!(p.prior, Prior::anisotropic_default(p.latents));
 }
