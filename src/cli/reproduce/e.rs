@@ -93,11 +93,7 @@ pub fn section(ctx: &mut Ctx) -> Result<Section, String> {
             .join(", "),
         _ => String::new(),
     };
-    let scales = scales_of(&Prior::default_for(
-        PriorKind::Anisotropic,
-        sample.dataset,
-        sample.latents,
-    ));
+    let scales = scales_of(&sample.prior); // the verdict's anisotropic arm, as trained
     let _ = writeln!(
         md,
         "Settings (lesson `dd-priors`): the dSprites defaults of (a) ({} steps); DD with α = 0, \

@@ -88,27 +88,25 @@ fn live_settings_are_copied_and_the_others_kept() {
 
 #[test]
 fn latents_resize_a_prior_that_no_longer_fits() {
-    let mut c = TrainConfig {
-        model: ModelKind::Dd,
-        ..TrainConfig::for_dataset(DatasetKind::Dsprites)
+    // DD on `dataset` with the anisotropic prior chosen by its key.
+    let anisotropic_dd = |dataset| {
+        let mut c = TrainConfig {
+            model: ModelKind::Dd,
+            ..TrainConfig::for_dataset(dataset)
+        };
+        field("prior")
+            .unwrap()
+            .set_text(&mut c, "anisotropic")
+            .unwrap();
+        c
     };
-    field("prior")
-        .unwrap()
-        .set_text(&mut c, "anisotropic")
-        .unwrap();
+    let mut c = anisotropic_dd(DatasetKind::Dsprites);
     field("latents").unwrap().set_text(&mut c, "4").unwrap();
     assert_eq!(c.prior, Prior::dsprites_pca(4).unwrap());
     c.validate().unwrap();
     // Above the reference's 20 principal values, and on data without images: the data-free one.
     field("latents").unwrap().set_text(&mut c, "24").unwrap();
     assert_eq!(c.prior, Prior::anisotropic_default(24));
-    let mut p = TrainConfig {
-        model: ModelKind::Dd,
-        ..TrainConfig::for_dataset(DatasetKind::Pinwheel)
-    };
-    field("prior")
-        .unwrap()
-        .set_text(&mut p, "anisotropic")
-        .unwrap();
+    let p = anisotropic_dd(DatasetKind::Pinwheel);
     assert_eq!(p.prior, Prior::anisotropic_default(p.latents));
 }
