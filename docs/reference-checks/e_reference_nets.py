@@ -35,7 +35,7 @@ Disentangling Disentanglement's `independance.sh` settings (β = 1, α = 0, AMSG
 batch 64, 10 latents) on disentanglement_lib's convolutions, which differ from the reference's
 in the fully connected width (256, not 128), the last two encoder kernels (2, not 4) and the
 decoder's second deconvolution (32 channels, not 64). The reference trains 20 epochs of all 737,280 images
-(230,400 steps); these runs are {steps} steps of the 46,080-image subset. Priors, scores, MIG,
+(230,400 steps); these runs are {steps:,} steps of the 46,080-image subset. Priors, scores, MIG,
 reconstruction and KL (means of the last 100 steps) as in docs/results.md (e); mean ± standard
 deviation over seeds {seeds}."""
 
